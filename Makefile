@@ -1,0 +1,46 @@
+# Stampede: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+LOCK   := constraints.txt
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test lint migrate lock clean
+
+run: $(VENV)/.runtime ## serve on HOST:PORT (default 127.0.0.1:8000)
+	$(BIN)/python -m server
+
+test: $(VENV)/.dev ## run the whole test suite (starts its own PostgreSQL and Redis)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev ## ruff, ruff format --check, mypy --strict
+	$(BIN)/ruff check server tests loadtest
+	$(BIN)/ruff format --check server tests loadtest
+	$(BIN)/mypy server
+
+migrate: $(VENV)/.runtime ## apply pending migrations and exit
+	$(BIN)/python -m server --migrate
+
+lock: $(VENV)/.dev ## re-pin every dependency into constraints.txt
+	$(PIP) install --upgrade -e '.[dev]'
+	$(BIN)/python -m pip freeze --exclude-editable > $(LOCK)
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Stampede needs Python 3.11 or newer"' \
+		|| { echo "Stampede needs Python 3.11+; set PYTHON=python3.11 (or newer)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: $(VENV)/bin/python pyproject.toml $(LOCK)
+	$(PIP) install -c $(LOCK) -e .
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/bin/python pyproject.toml $(LOCK)
+	$(PIP) install -c $(LOCK) -e '.[dev]'
+	@touch $@ $(VENV)/.runtime
+
+clean: ## remove the venv, caches and local data
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

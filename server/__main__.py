@@ -1,0 +1,124 @@
+"""``python -m server``: serve (default) or apply migrations (``--migrate``), then exit.
+
+Every way of failing to start (bad setting, port in use, database unreachable, data folder
+in use) ends in one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+
+import asyncpg
+from aiohttp import web
+
+from server.app import create_app
+from server.config import Config, ConfigError
+from server.db import apply_migrations, describe_dsn
+from server.embedded.postgres import embedded_postgres
+from server.errors import StartupError
+
+log = logging.getLogger("stampede")
+
+EXIT_STARTUP_FAILED = 1
+EXIT_BAD_CONFIG = 2
+SHUTDOWN_TIMEOUT = 10.0
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Take the listening port before anything else starts, so "in use" is the first answer."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartupError(f"HOST {host!r} cannot be resolved: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+@contextlib.contextmanager
+def database(config: Config) -> Iterator[Config]:
+    """The config with a database: DATABASE_URL as given, or a private embedded server."""
+    if config.database_url is not None:
+        yield config
+        return
+    with embedded_postgres(config.data_dir) as dsn:
+        yield dataclasses.replace(config, database_url=dsn)
+
+
+async def serve(config: Config, sock: socket.socket) -> None:
+    runner = web.AppRunner(create_app(config), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await web.SockSite(runner, sock).start()
+        log.info("Stampede listening on http://%s:%s", config.host, config.port)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        await runner.cleanup()
+
+
+async def migrate(config: Config) -> None:
+    assert config.database_url is not None
+    try:
+        conn = await asyncpg.connect(config.database_url, timeout=10)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        where = describe_dsn(config.database_url)
+        raise StartupError(f"cannot connect to PostgreSQL at {where}: {exc}") from None
+    try:
+        applied = await apply_migrations(conn)
+    finally:
+        await conn.close()
+    print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
+    parser.add_argument("--migrate", action="store_true", help="apply migrations and exit")
+    args = parser.parse_args(argv)
+    try:
+        config = Config.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"stampede: configuration error: {exc}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    logging.basicConfig(
+        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.migrate:
+            with database(config) as ready:
+                asyncio.run(migrate(ready))
+            return 0
+        sock = bind_socket(config.host, config.port)
+        with database(config) as ready:
+            asyncio.run(serve(ready, sock))
+    except StartupError as exc:
+        print(f"stampede: cannot start: {exc}", file=sys.stderr)
+        return EXIT_STARTUP_FAILED
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The application factory: it wires resources, routes and middlewares, and nothing else."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from redis.asyncio import Redis
+
+from server.config import Config
+from server.db import Queries, apply_migrations, connect_pool
+from server.errors import StartupError
+from server.http.middleware import error_middleware, request_log_middleware
+from server.http.routes import setup_routes
+from server.keys import config_key, pool_key, queries_key, redis_key
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("stampede.app")
+
+
+async def database_context(app: web.Application) -> AsyncIterator[None]:
+    """Open the pool, bring the schema up to date, load the named queries."""
+    config = app[config_key]
+    if config.database_url is None:
+        raise StartupError("no database: DATABASE_URL is unset and no embedded server was started")
+    queries = Queries.load()
+    queries.require("ping")
+    pool = await connect_pool(
+        config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
+    )
+    try:
+        async with pool.acquire() as conn:
+            await apply_migrations(conn)
+        app[pool_key] = pool
+        app[queries_key] = queries
+        yield
+    finally:
+        await pool.close()
+
+
+async def redis_context(app: web.Application) -> AsyncIterator[None]:
+    """Connect to Redis when REDIS_URL is set; an unreachable Redis is reported, not fatal."""
+    url = app[config_key].redis_url
+    if url is None:
+        app[redis_key] = None
+        yield
+        return
+    redis = Redis.from_url(url, socket_connect_timeout=2, health_check_interval=15)
+    try:
+        await redis.ping()
+    except Exception as exc:
+        log.warning("Redis at %s is not answering yet (%r); continuing without it", url, exc)
+    app[redis_key] = redis
+    try:
+        yield
+    finally:
+        await redis.aclose()
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application(
+        middlewares=[request_log_middleware, error_middleware],
+        client_max_size=config.max_body_bytes,
+    )
+    app[config_key] = config
+    app.cleanup_ctx.append(database_context)
+    app.cleanup_ctx.append(redis_context)
+    setup_routes(app)
+    return app

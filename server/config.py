@@ -1,0 +1,148 @@
+"""Configuration: one frozen dataclass built from the environment (or any mapping, in tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ["Config", "ConfigError"]
+
+MIN_SECRET_LENGTH = 32
+ENVIRONMENTS = ("development", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    environment: str = "development"
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".data")
+    jwt_secret: str | None = None
+    smtp_url: str | None = None
+    public_base_url: str | None = None
+    access_token_ttl: int = 1800
+    refresh_token_ttl: int = 604800
+    rate_limits: bool = True
+    db_pool_min: int = 2
+    db_pool_max: int = 20
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def base_url(self) -> str:
+        """Where links in emails point: PUBLIC_BASE_URL, else this server's own address."""
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Config:
+        """Build the config from environment variables; raise ConfigError naming a bad one."""
+        env = {key: value.strip() for key, value in environ.items() if value.strip()}
+        values: dict[str, Any] = {}
+        for field, variable, convert in _VARIABLES:
+            raw = env.get(variable)
+            if raw is None:
+                continue
+            try:
+                values[field] = convert(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{variable} {exc}, got {raw!r}") from None
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> None:
+        """Cross-field checks, and the rules a production start must meet."""
+        if self.db_pool_min > self.db_pool_max:
+            raise ConfigError(
+                f"DB_POOL_MIN ({self.db_pool_min}) must not exceed DB_POOL_MAX ({self.db_pool_max})"
+            )
+        if self.is_production:
+            if not self.jwt_secret:
+                raise ConfigError("JWT_SECRET must be set when STAMPEDE_ENV=production")
+            if len(self.jwt_secret) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters in production"
+                )
+            if not self.database_url:
+                raise ConfigError("DATABASE_URL must be set when STAMPEDE_ENV=production")
+
+
+def _int_in(low: int, high: int | None = None) -> Callable[[str], int]:
+    def convert(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError("must be an integer") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValueError(f"must be {bounds}")
+        return value
+
+    return convert
+
+
+def _choice(options: tuple[str, ...], *, upper: bool = False) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        value = raw.upper() if upper else raw.lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return convert
+
+
+def _url(schemes: tuple[str, ...]) -> Callable[[str], str]:
+    def convert(raw: str) -> str:
+        try:
+            parts = urlsplit(raw)
+            parts.port  # noqa: B018 - raises ValueError on a non-numeric port
+        except ValueError:
+            raise ValueError("is not a valid URL") from None
+        if parts.scheme not in schemes:
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        if parts.scheme != "unix" and not parts.hostname and "host=" not in parts.query:
+            raise ValueError("must name a host")
+        return raw
+
+    return convert
+
+
+def _on_off(raw: str) -> bool:
+    value = raw.lower()
+    if value in ("on", "true", "1", "yes"):
+        return True
+    if value in ("off", "false", "0", "no"):
+        return False
+    raise ValueError("must be on or off")
+
+
+_VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
+    ("host", "HOST", str),
+    ("port", "PORT", _int_in(1, 65535)),
+    ("environment", "STAMPEDE_ENV", _choice(ENVIRONMENTS)),
+    ("database_url", "DATABASE_URL", _url(("postgres", "postgresql"))),
+    ("redis_url", "REDIS_URL", _url(("redis", "rediss", "unix"))),
+    ("data_dir", "STAMPEDE_DATA_DIR", Path),
+    ("jwt_secret", "JWT_SECRET", str),
+    ("smtp_url", "SMTP_URL", _url(("smtp", "smtps"))),
+    ("public_base_url", "PUBLIC_BASE_URL", _url(("http", "https"))),
+    ("access_token_ttl", "ACCESS_TOKEN_TTL", _int_in(1)),
+    ("refresh_token_ttl", "REFRESH_TOKEN_TTL", _int_in(1)),
+    ("rate_limits", "RATE_LIMITS", _on_off),
+    ("db_pool_min", "DB_POOL_MIN", _int_in(0, 1000)),
+    ("db_pool_max", "DB_POOL_MAX", _int_in(1, 1000)),
+    ("log_level", "LOG_LEVEL", _choice(LOG_LEVELS, upper=True)),
+)

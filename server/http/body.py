@@ -1,0 +1,35 @@
+"""Request bodies parsed into JSON, with malformed input answered as a clear 400."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from server.errors import ApiError
+
+__all__ = ["read_json", "read_json_object"]
+
+
+async def read_json(request: web.Request) -> Any:
+    """The request body as JSON; an empty body is ``{}``; malformed JSON is 400 ``invalid_json``.
+
+    A body over the configured limit makes aiohttp raise 413, which the error middleware renders.
+    """
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(f"JSON parse error - {exc}", code="invalid_json") from None
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """The request body as a JSON object; any other JSON value is 400 ``invalid_json``."""
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        kind = type(body).__name__
+        raise ApiError(f"Invalid data. Expected a dictionary, but got {kind}.", code="invalid_json")
+    return body

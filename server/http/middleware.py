@@ -1,0 +1,81 @@
+"""The middlewares: request ids with one log line per request, and the one JSON error shape."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from server.errors import ApiError
+from server.jsonio import json_response
+from server.keys import config_key
+
+__all__ = ["REQUEST_ID_HEADER", "error_middleware", "request_id_key", "request_log_middleware"]
+
+access_log = logging.getLogger("stampede.access")
+log = logging.getLogger("stampede.errors")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+request_id_key = web.RequestKey("request_id", str)
+# A caller's id is kept only when it is short and harmless to log.
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+@web.middleware
+async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    request[request_id_key] = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        if not response.prepared:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        return response
+    finally:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        access_log.info(
+            "%s %s %s %.1fms rid=%s", request.method, request.path_qs, status, elapsed_ms, request_id
+        )
+
+
+# Statuses aiohttp raises by itself (routing, body size), mapped to our codes and messages.
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("bad_request", "Bad request."),
+    404: ("not_found", "Not found."),
+    405: ("method_not_allowed", 'Method "{method}" not allowed.'),
+    413: ("request_too_large", "Request body is too large (limit {limit} bytes)."),
+}
+
+
+def _from_http_exception(exc: web.HTTPException, request: web.Request) -> web.Response:
+    code, template = _HTTP_CODES.get(exc.status, ("http_error", exc.reason))
+    limit = request.app[config_key].max_body_bytes
+    detail = template.format(method=request.method, limit=limit)
+    headers = {}
+    if "Allow" in exc.headers:
+        headers["Allow"] = exc.headers["Allow"]
+    return json_response({"detail": detail, "code": code}, status=exc.status, headers=headers)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer every failure as JSON; log unexpected ones with their traceback, show none."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return json_response(exc.body(), status=exc.status, headers=exc.headers)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _from_http_exception(exc, request)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        body = {"detail": "Internal server error.", "code": "internal_error"}
+        return json_response(body, status=500)
