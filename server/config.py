@@ -14,6 +14,7 @@ MIN_SECRET_LENGTH = 32
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
+
 class ConfigError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -112,7 +113,9 @@ def _url(schemes: tuple[str, ...]) -> Callable[[str], str]:
         except ValueError:
             raise ValueError("is not a valid URL") from None
         if parts.scheme not in schemes:
-            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+            raise ValueError(
+                f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}"
+            )
         if parts.scheme != "unix" and not parts.hostname and "host=" not in parts.query:
             raise ValueError("must name a host")
         return raw

@@ -145,7 +145,9 @@ async def connect_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Poo
         )
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         reason = str(exc) or type(exc).__name__
-        raise StartupError(f"cannot connect to PostgreSQL at {describe_dsn(dsn)}: {reason}") from None
+        raise StartupError(
+            f"cannot connect to PostgreSQL at {describe_dsn(dsn)}: {reason}"
+        ) from None
     except ValueError as exc:
         raise StartupError(f"DATABASE_URL is not a valid PostgreSQL DSN: {exc}") from None
     assert pool is not None

@@ -15,4 +15,4 @@ config_key = web.AppKey("config", Config)
 pool_key = web.AppKey("pool", asyncpg.Pool)
 queries_key = web.AppKey("queries", Queries)
 # None when REDIS_URL is unset: the instance runs alone, with in-process fan-out.
-redis_key = web.AppKey("redis", Redis | None)  # type: ignore[arg-type]
+redis_key: web.AppKey[Redis | None] = web.AppKey("redis")

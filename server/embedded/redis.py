@@ -68,7 +68,7 @@ class RedisServer:
             "--dir", str(self.workdir),
             "--logfile", str(self.workdir / "redis.log"),
         ]  # fmt: skip
-        self._process = subprocess.Popen(command, preexec_fn=_die_with_parent)  # noqa: PLW1509
+        self._process = subprocess.Popen(command, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

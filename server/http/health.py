@@ -43,7 +43,9 @@ async def _redis_status(app: web.Application) -> str:
 async def health(request: web.Request) -> web.Response:
     database_ok, redis = await asyncio.gather(_database_ok(request.app), _redis_status(request.app))
     database = "ok" if database_ok else "error"
-    failed = [name for name, status in (("database", database), ("redis", redis)) if status == "error"]
+    failed = [
+        name for name, status in (("database", database), ("redis", redis)) if status == "error"
+    ]
     if not failed:
         return json_response({"status": "ok", "database": database, "redis": redis})
     body = {

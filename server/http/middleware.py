@@ -41,7 +41,12 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
     finally:
         elapsed_ms = (time.perf_counter() - started) * 1000
         access_log.info(
-            "%s %s %s %.1fms rid=%s", request.method, request.path_qs, status, elapsed_ms, request_id
+            "%s %s %s %.1fms rid=%s",
+            request.method,
+            request.path_qs,
+            status,
+            elapsed_ms,
+            request_id,
         )
 
 

@@ -67,7 +67,9 @@ async def test_wrong_method_is_json_405_with_allow(client: Client) -> None:
 
 
 async def test_malformed_json_is_400_invalid_json(client: Client) -> None:
-    response = await client.post("/test/echo", data=b'{"name": ', headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/test/echo", data=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
     body = await _json(response)
     assert body["code"] == "invalid_json"
@@ -142,11 +144,14 @@ async def test_request_id_is_generated_and_returned(client: Client) -> None:
     assert len(response.headers["X-Request-ID"]) == 32
 
 
-async def test_a_callers_request_id_is_kept(client: Client, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_callers_request_id_is_kept(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("INFO", logger="stampede.access")
     response = await client.get("/api/health", headers={"X-Request-ID": "abc-123"})
     assert response.headers["X-Request-ID"] == "abc-123"
-    assert "GET /api/health 200" in caplog.text and "rid=abc-123" in caplog.text
+    assert "GET /api/health 200" in caplog.text
+    assert "rid=abc-123" in caplog.text
 
 
 async def test_an_unsafe_request_id_is_replaced(client: Client) -> None:

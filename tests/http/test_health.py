@@ -36,7 +36,9 @@ async def test_ok_when_database_answers_and_redis_is_disabled(client) -> None:  
 async def test_ok_with_a_real_redis(
     config: Config, redis_server: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
-    client = await aiohttp_client(create_app(dataclasses.replace(config, redis_url=redis_server.url)))
+    client = await aiohttp_client(
+        create_app(dataclasses.replace(config, redis_url=redis_server.url))
+    )
     response = await client.get("/api/health")
     assert await response.json() == {"status": "ok", "database": "ok", "redis": "ok"}
 
@@ -55,7 +57,8 @@ async def test_503_names_the_database_when_it_goes_away(
     response = await client.get("/api/health")
     assert response.status == 503
     body = await response.json()
-    assert body["database"] == "error" and body["redis"] == "disabled"
+    assert body["database"] == "error"
+    assert body["redis"] == "disabled"
     assert body["code"] == "service_unavailable"
     assert "database" in body["detail"]
 
@@ -76,4 +79,3 @@ async def test_503_names_redis_when_it_stops(
         assert "redis" in body["detail"]
     finally:
         redis.stop()
-

@@ -10,7 +10,11 @@ from server.db import Migration, apply_migrations, load_migrations
 
 # Not idempotent on purpose: applying either one twice would raise.
 NON_IDEMPOTENT = [
-    Migration("0001", "create", "CREATE TABLE counter (n integer NOT NULL); INSERT INTO counter VALUES (0);"),
+    Migration(
+        "0001",
+        "create",
+        "CREATE TABLE counter (n integer NOT NULL); INSERT INTO counter VALUES (0);",
+    ),
     Migration("0002", "bump", "UPDATE counter SET n = n + 1; SELECT pg_sleep(0.2);"),
 ]
 

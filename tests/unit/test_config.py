@@ -10,7 +10,8 @@ from server.config import Config, ConfigError
 def test_defaults_without_environment() -> None:
     config = Config.from_env({})
     assert (config.host, config.port) == ("127.0.0.1", 8000)
-    assert config.database_url is None and config.redis_url is None
+    assert config.database_url is None
+    assert config.redis_url is None
     assert config.data_dir == Path(".data")
     assert (config.access_token_ttl, config.refresh_token_ttl) == (1800, 604800)
     assert config.rate_limits is True

@@ -14,7 +14,11 @@ def test_loads_named_blocks(tmp_path: Path) -> None:
     )
     (tmp_path / "b.sql").write_text("-- name: third\nSELECT 3;\n")
     queries = Queries.load(tmp_path)
-    assert dict(queries) == {"first": "SELECT 1;", "second": "SELECT $1::int\n  + 1;", "third": "SELECT 3;"}
+    assert dict(queries) == {
+        "first": "SELECT 1;",
+        "second": "SELECT $1::int\n  + 1;",
+        "third": "SELECT 3;",
+    }
 
 
 def test_a_name_defined_twice_fails(tmp_path: Path) -> None:
@@ -37,7 +41,7 @@ def test_the_project_queries_load() -> None:
 
 def test_migration_files_must_be_numbered(tmp_path: Path) -> None:
     (tmp_path / "init.sql").write_text("SELECT 1;")
-    with pytest.raises(StartupError, match="0001_name.sql"):
+    with pytest.raises(StartupError, match=r"0001_name\.sql"):
         load_migrations(tmp_path)
 
 
