@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import Redis
 
+from server import accounts, auth, events, mail
+from server.accounts import Accounts
+from server.auth import auth_middleware
 from server.config import Config
 from server.db import Queries, apply_migrations, connect_pool
 from server.errors import StartupError
+from server.events import Events
 from server.http.middleware import error_middleware, request_log_middleware
 from server.http.routes import setup_routes
-from server.keys import config_key, pool_key, queries_key, redis_key
+from server.keys import (
+    accounts_key,
+    config_key,
+    events_key,
+    jwt_key_key,
+    mailer_key,
+    pool_key,
+    queries_key,
+    redis_key,
+)
+from server.mail import Mailer, SmtpTarget
+from server.tokens import resolve_jwt_key
 
 __all__ = ["create_app"]
 
@@ -26,7 +43,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     if config.database_url is None:
         raise StartupError("no database: DATABASE_URL is unset and no embedded server was started")
     queries = Queries.load()
-    queries.require("ping")
+    queries.require("ping", *auth.QUERIES, *accounts.QUERIES, *events.QUERIES, *mail.QUERIES)
     pool = await connect_pool(
         config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
     )
@@ -59,13 +76,32 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
         await redis.aclose()
 
 
+async def services_context(app: web.Application) -> AsyncIterator[None]:
+    """The services the handlers call, and the outbox sender running in the background."""
+    config, pool, queries = app[config_key], app[pool_key], app[queries_key]
+    smtp = SmtpTarget.from_url(config.smtp_url) if config.smtp_url else None
+    mailer = Mailer(pool, queries, config.mail_from, smtp)
+    app[jwt_key_key] = resolve_jwt_key(config)
+    app[mailer_key] = mailer
+    app[accounts_key] = Accounts(pool, queries, config, app[jwt_key_key], mailer)
+    app[events_key] = Events(pool, queries)
+    sender = asyncio.create_task(mailer.run(), name="outbox-sender")
+    try:
+        yield
+    finally:
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+
+
 def create_app(config: Config) -> web.Application:
     app = web.Application(
-        middlewares=[request_log_middleware, error_middleware],
+        middlewares=[request_log_middleware, error_middleware, auth_middleware],
         client_max_size=config.max_body_bytes,
     )
     app[config_key] = config
     app.cleanup_ctx.append(database_context)
     app.cleanup_ctx.append(redis_context)
+    app.cleanup_ctx.append(services_context)
     setup_routes(app)
     return app

@@ -30,6 +30,7 @@ class Config:
     jwt_secret: str | None = None
     smtp_url: str | None = None
     public_base_url: str | None = None
+    mail_from: str = "no-reply@stampede.local"
     access_token_ttl: int = 1800
     refresh_token_ttl: int = 604800
     rate_limits: bool = True
@@ -142,6 +143,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("jwt_secret", "JWT_SECRET", str),
     ("smtp_url", "SMTP_URL", _url(("smtp", "smtps"))),
     ("public_base_url", "PUBLIC_BASE_URL", _url(("http", "https"))),
+    ("mail_from", "MAIL_FROM", str),
     ("access_token_ttl", "ACCESS_TOKEN_TTL", _int_in(1)),
     ("refresh_token_ttl", "REFRESH_TOKEN_TTL", _int_in(1)),
     ("rate_limits", "RATE_LIMITS", _on_off),

@@ -6,13 +6,30 @@ import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
+from server.accounts import Accounts
 from server.config import Config
 from server.db import Queries
+from server.events import Events
+from server.mail import Mailer
 
-__all__ = ["config_key", "pool_key", "queries_key", "redis_key"]
+__all__ = [
+    "accounts_key",
+    "config_key",
+    "events_key",
+    "jwt_key_key",
+    "mailer_key",
+    "pool_key",
+    "queries_key",
+    "redis_key",
+]
 
 config_key = web.AppKey("config", Config)
 pool_key = web.AppKey("pool", asyncpg.Pool)
 queries_key = web.AppKey("queries", Queries)
 # None when REDIS_URL is unset: the instance runs alone, with in-process fan-out.
 redis_key: web.AppKey[Redis | None] = web.AppKey("redis")
+# The HS256 signing key: JWT_SECRET, or the development key under the data folder.
+jwt_key_key = web.AppKey("jwt_key", str)
+mailer_key = web.AppKey("mailer", Mailer)
+accounts_key = web.AppKey("accounts", Accounts)
+events_key = web.AppKey("events", Events)

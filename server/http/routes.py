@@ -7,11 +7,19 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.http import health
+from server.http import accounts, events, health
 
 __all__ = ["ROUTES", "Route", "setup_routes"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+EVENT = "/api/events/{event_id}"
+TICKET_TYPES = EVENT + "/ticket-types"
+TICKET_TYPE = TICKET_TYPES + "/{ticket_type_id}"
+RESET_REQUEST = "/api/auth/password-reset-request"
+UID = r"{uid:[0-9A-Za-z_\-]+}"
+TOKEN = r"{token:[0-9A-Za-z]{1,13}-[0-9A-Za-z]{1,32}}"
+RESET_CONFIRM = "/api/auth/password-reset-confirm/" + UID + "/" + TOKEN
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +30,34 @@ class Route:
     name: str
 
 
-ROUTES: tuple[Route, ...] = (Route("GET", "/api/health", health.health, "health"),)
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/api/health", health.health, "health"),
+    # Accounts
+    Route("POST", "/api/auth/register", accounts.register, "register"),
+    Route("POST", "/api/auth/login", accounts.login, "login"),
+    Route("POST", "/api/auth/token/refresh", accounts.refresh, "token-refresh"),
+    Route("GET", "/api/auth/profile", accounts.profile, "profile"),
+    Route("PUT", "/api/auth/profile", accounts.update_profile, "profile-update"),
+    Route("PATCH", "/api/auth/profile", accounts.update_profile, "profile-partial-update"),
+    Route("POST", "/api/auth/change-password", accounts.change_password, "change-password"),
+    Route("POST", RESET_REQUEST, accounts.password_reset_request, "password-reset-request"),
+    Route("POST", RESET_CONFIRM, accounts.password_reset_confirm, "password-reset-confirm"),
+    Route("DELETE", "/api/auth/deactivate-account", accounts.deactivate, "deactivate-account"),
+    # Events
+    Route("GET", "/api/events", events.list_events, "event-list"),
+    Route("POST", "/api/events", events.create_event, "event-create"),
+    Route("GET", EVENT, events.get_event, "event-detail"),
+    Route("PUT", EVENT, events.update_event, "event-update"),
+    Route("PATCH", EVENT, events.update_event, "event-partial-update"),
+    Route("DELETE", EVENT, events.delete_event, "event-delete"),
+    # Ticket types
+    Route("GET", TICKET_TYPES, events.list_ticket_types, "ticket-type-list"),
+    Route("POST", TICKET_TYPES, events.create_ticket_type, "ticket-type-create"),
+    Route("GET", TICKET_TYPE, events.get_ticket_type, "ticket-type-detail"),
+    Route("PUT", TICKET_TYPE, events.update_ticket_type, "ticket-type-update"),
+    Route("PATCH", TICKET_TYPE, events.update_ticket_type, "ticket-type-partial-update"),
+    Route("DELETE", TICKET_TYPE, events.delete_ticket_type, "ticket-type-delete"),
+)  # fmt: skip
 
 
 def setup_routes(app: web.Application, routes: tuple[Route, ...] = ROUTES) -> None:

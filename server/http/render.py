@@ -1,0 +1,47 @@
+"""Rows rendered as the reference API's JSON: ISO times with ``Z``, decimals as strings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+__all__ = ["event_json", "iso", "money", "ticket_type_json"]
+
+EVENT_FIELDS = (
+    "id", "organizer", "name", "description", "location", "start_time", "end_time",
+    "total_capacity", "status", "created_at", "updated_at", "tickets_sold", "tickets_available",
+)  # fmt: skip
+TICKET_TYPE_FIELDS = (
+    "id", "name", "description", "price", "quantity_available", "quantity_sold", "is_active",
+    "created_at", "updated_at",
+)  # fmt: skip
+
+
+def iso(moment: datetime | None) -> str | None:
+    """DRF's format: ISO 8601 in UTC, ``Z`` for the zone, microseconds only when present."""
+    if moment is None:
+        return None
+    text = moment.astimezone(UTC).isoformat()
+    return text.removesuffix("+00:00") + "Z"
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, Decimal):
+        return money(value)
+    return value
+
+
+def event_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _plain(row[name]) for name in EVENT_FIELDS}
+
+
+def ticket_type_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _plain(row[name]) for name in TICKET_TYPE_FIELDS}

@@ -1,0 +1,66 @@
+"""JWT access and refresh tokens, shaped as the reference API's simplejwt issues them.
+
+HS256 with the claims ``user_id`` (string), ``token_type``, ``exp``, ``iat`` and ``jti``.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import uuid
+from pathlib import Path
+
+import jwt
+
+from server.config import Config
+
+__all__ = ["decode_token", "issue_token", "resolve_jwt_key"]
+
+log = logging.getLogger("stampede.auth")
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ["exp", "iat", "jti", "token_type", "user_id"]
+
+
+def resolve_jwt_key(config: Config) -> str:
+    """JWT_SECRET, or in development a random key kept under the data folder."""
+    if config.jwt_secret:
+        return config.jwt_secret
+    path = Path(config.data_dir) / "jwt-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    log.warning("JWT_SECRET is unset: signing tokens with the development key in %s", path)
+    return path.read_text().strip()
+
+
+def issue_token(key: str, user_id: int, token_type: str, ttl: int) -> str:
+    now = int(time.time())
+    claims = {
+        "token_type": token_type,
+        "exp": now + ttl,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "user_id": str(user_id),
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
+
+
+def decode_token(key: str, token: str, token_type: str) -> tuple[int, int]:
+    """The (user id, issued-at) of a valid token of ``token_type``; else ValueError(reason)."""
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], options={"require": REQUIRED_CLAIMS}
+        )
+    except jwt.ExpiredSignatureError:
+        raise ValueError("Token is expired") from None
+    except jwt.PyJWTError:
+        raise ValueError("Token is invalid") from None
+    if claims["token_type"] != token_type:
+        raise ValueError("Token has wrong type")
+    try:
+        return int(claims["user_id"]), int(claims["iat"])
+    except (TypeError, ValueError):
+        raise ValueError("Token contained no recognizable user identification") from None

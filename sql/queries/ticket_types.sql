@@ -1,0 +1,35 @@
+-- name: count_ticket_types
+SELECT count(*) FROM ticket_types WHERE event_id = $1;
+
+-- name: list_ticket_types
+-- {order_by} is filled only from a fixed list of columns (server/events.py), never from input.
+SELECT id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at
+FROM ticket_types WHERE event_id = $1
+ORDER BY {order_by}
+LIMIT $2 OFFSET $3;
+
+-- name: ticket_type_by_id
+SELECT id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at
+FROM ticket_types WHERE id = $1 AND event_id = $2;
+
+-- name: lock_ticket_type
+SELECT id, name, description, price, quantity_available, quantity_sold, is_active
+FROM ticket_types WHERE id = $1 AND event_id = $2
+FOR UPDATE;
+
+-- name: insert_ticket_type
+INSERT INTO ticket_types (event_id, name, description, price, quantity_available, is_active)
+VALUES ($1, $2, $3, $4, $5, $6)
+RETURNING id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at;
+
+-- name: update_ticket_type
+UPDATE ticket_types
+SET name = $3, description = $4, price = $5, quantity_available = $6, is_active = $7, updated_at = now()
+WHERE id = $1 AND event_id = $2
+RETURNING id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at;
+
+-- name: ticket_type_has_bookings
+SELECT EXISTS (SELECT 1 FROM booking_items WHERE ticket_type_id = $1);
+
+-- name: delete_ticket_type
+DELETE FROM ticket_types WHERE id = $1;
