@@ -37,18 +37,20 @@ def resolve_jwt_key(config: Config) -> str:
 
 
 def issue_token(key: str, user_id: int, token_type: str, ttl: int) -> str:
-    now = int(time.time())
+    # iat keeps microseconds (a NumericDate may be fractional), so a token issued just after
+    # a password reset is told apart from one issued just before it, in the same second.
+    now = time.time()
     claims = {
         "token_type": token_type,
-        "exp": now + ttl,
-        "iat": now,
+        "exp": int(now) + ttl,
+        "iat": round(now, 6),
         "jti": uuid.uuid4().hex,
         "user_id": str(user_id),
     }
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def decode_token(key: str, token: str, token_type: str) -> tuple[int, int]:
+def decode_token(key: str, token: str, token_type: str) -> tuple[int, float]:
     """The (user id, issued-at) of a valid token of ``token_type``; else ValueError(reason)."""
     try:
         claims = jwt.decode(
@@ -61,6 +63,6 @@ def decode_token(key: str, token: str, token_type: str) -> tuple[int, int]:
     if claims["token_type"] != token_type:
         raise ValueError("Token has wrong type")
     try:
-        return int(claims["user_id"]), int(claims["iat"])
+        return int(claims["user_id"]), float(claims["iat"])
     except (TypeError, ValueError):
         raise ValueError("Token contained no recognizable user identification") from None

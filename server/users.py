@@ -22,13 +22,14 @@ class User:
     first_name: str
     last_name: str
     is_active: bool
-    tokens_valid_after: datetime
+    tokens_valid_after: datetime | None
     password_hash: str
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> User:
         return cls(**dict(row))
 
-    def issued_before_reset(self, issued_at: int) -> bool:
+    def issued_before_reset(self, issued_at: float) -> bool:
         """Tokens issued before the last password reset or deactivation are refused."""
-        return issued_at < self.tokens_valid_after.timestamp()
+        after = self.tokens_valid_after
+        return after is not None and issued_at < after.timestamp()

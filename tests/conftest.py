@@ -18,6 +18,7 @@ from server.config import Config
 from server.db import apply_migrations
 from server.embedded.postgres import start_postgres, stop_postgres
 from server.embedded.redis import RedisServer
+from tests.support.api import Api
 from tests.support.databases import TEMPLATE, create_database, drop_database, with_database
 
 
@@ -106,3 +107,8 @@ async def client(
 ) -> TestClient[web.Request, web.Application]:
     # The app (and so its database) comes first, so that it is torn down after the client.
     return await aiohttp_client(app)
+
+
+@pytest.fixture
+def api(client: TestClient[web.Request, web.Application]) -> Api:
+    return Api(client)

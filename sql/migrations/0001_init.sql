@@ -13,7 +13,7 @@ CREATE TABLE users (
     last_login         timestamptz,
     date_joined        timestamptz NOT NULL DEFAULT now(),
     -- Tokens issued before this instant are refused (password reset, deactivation).
-    tokens_valid_after timestamptz NOT NULL DEFAULT '-infinity',
+    tokens_valid_after timestamptz,
     CONSTRAINT users_username_key UNIQUE (username)
 );
 -- One account per address, whatever its case.

@@ -35,11 +35,11 @@ UPDATE users SET password_hash = $2 WHERE id = $1;
 
 -- name: reset_password
 -- A reset also ends every session: tokens issued before now are refused.
-UPDATE users SET password_hash = $2, tokens_valid_after = date_trunc('second', now())
+UPDATE users SET password_hash = $2, tokens_valid_after = clock_timestamp()
 WHERE id = $1;
 
 -- name: deactivate_user
-UPDATE users SET is_active = false, tokens_valid_after = date_trunc('second', now())
+UPDATE users SET is_active = false, tokens_valid_after = clock_timestamp()
 WHERE id = $1 AND is_active
 RETURNING id;
 
