@@ -344,3 +344,21 @@ async def test_deactivation_ends_login_refresh_and_old_tokens(api: Api) -> None:
     response = await api.client.get("/api/auth/profile/", headers=account.headers)
     assert response.status == 401
     assert await response.json() == {"detail": "User is inactive", "code": "user_inactive"}
+
+
+async def test_a_login_storm_does_not_stall_other_requests(api: Api) -> None:
+    account = await api.attendee()
+    body = {"username": account.username, "password": account.password}
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    storm = asyncio.gather(*(api.client.post("/api/auth/login/", json=body) for _ in range(30)))
+    await asyncio.sleep(0.05)
+    probe_started = loop.time()
+    health = await api.client.get("/api/health")
+    probe = loop.time() - probe_started
+    responses = await storm
+    storm_time = loop.time() - started
+    assert health.status == 200
+    assert all(r.status == 200 for r in responses)
+    # Hashing runs in worker threads: the event loop answers while the storm is still hashing.
+    assert probe < storm_time / 3, (probe, storm_time)

@@ -160,13 +160,15 @@ async def test_mail_waits_while_smtp_is_down_and_is_delivered_once(
             if row and row["attempts"] >= 1:
                 break
             await asyncio.sleep(0.05)
-        assert row["sent_at"] is None and row["last_error"]
+        assert row["sent_at"] is None
+        assert row["last_error"]
         await conn.execute("UPDATE outbox SET next_attempt_at = now()")  # skip the back-off wait
         smtp.start()
         await smtp.wait_for(1)
         await asyncio.sleep(1.5)
         assert len(smtp.messages) == 1
         sent = await conn.fetchrow("SELECT sent_at, delivered_via FROM outbox")
-        assert sent["sent_at"] is not None and sent["delivered_via"] == "smtp"
+        assert sent["sent_at"] is not None
+        assert sent["delivered_via"] == "smtp"
     finally:
         await conn.close()

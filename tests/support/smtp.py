@@ -47,8 +47,8 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
 
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Message]:
-        deadline = time.monotonic() + timeout
+    async def wait_for(self, count: int, seconds: float = 10.0) -> list[Message]:
+        deadline = time.monotonic() + seconds
         while len(self.messages) < count:
             if time.monotonic() > deadline:
                 raise AssertionError(f"expected {count} mail(s), got {len(self.messages)}")

@@ -1,0 +1,122 @@
+"""The authorization matrix: every route x {anonymous, attendee, other organizer, owner}.
+
+The table is checked against the route table itself, so a new route cannot be left out.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from server.http.routes import ROUTES, Route
+from tests.support.api import PASSWORD, Account, Api, future
+
+CALLERS = ("anonymous", "attendee", "other organizer", "owner")
+PUBLIC_200 = (200, 200, 200, 200)
+SIGNED_IN = (401, 200, 200, 200)
+OWNER_ONLY = (401, 403, 403, 200)
+
+# Expected status per caller, in the order of CALLERS.
+MATRIX: dict[str, tuple[int, int, int, int]] = {
+    "health": PUBLIC_200,
+    "register": (201, 201, 201, 201),
+    "login": PUBLIC_200,
+    "token-refresh": PUBLIC_200,
+    "profile": SIGNED_IN,
+    "profile-update": SIGNED_IN,
+    "profile-partial-update": SIGNED_IN,
+    "change-password": SIGNED_IN,
+    "password-reset-request": PUBLIC_200,
+    "password-reset-confirm": (
+        400,
+        400,
+        400,
+        400,
+    ),  # a made-up token: refused for all, never 401/403
+    "deactivate-account": (401, 204, 204, 204),
+    "event-list": PUBLIC_200,
+    "event-create": (401, 403, 201, 201),
+    "event-detail": PUBLIC_200,
+    "event-update": OWNER_ONLY,
+    "event-partial-update": OWNER_ONLY,
+    "event-delete": (401, 403, 403, 204),
+    "ticket-type-list": PUBLIC_200,
+    "ticket-type-create": (401, 403, 403, 201),
+    "ticket-type-detail": OWNER_ONLY,
+    "ticket-type-update": OWNER_ONLY,
+    "ticket-type-partial-update": OWNER_ONLY,
+    "ticket-type-delete": (401, 403, 403, 204),
+}
+
+_n = itertools.count(1)
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    assert set(MATRIX) == {route.name for route in ROUTES}
+
+
+def _body(route: Route, caller: Account | None, owner: Account) -> dict[str, Any] | None:
+    n = next(_n)
+    new_password = f"Another-secret-{n}"
+    bodies: dict[str, dict[str, Any]] = {
+        "register": {
+            "username": f"new{n}",
+            "email": f"new{n}@example.org",
+            "password": PASSWORD,
+            "role": "attendee",
+        },
+        "login": {"username": owner.username, "password": owner.password},
+        "token-refresh": {"refresh": owner.refresh},
+        "profile-update": {"username": caller.username, "email": caller.email} if caller else {},
+        "profile-partial-update": {"email": caller.email} if caller else {},
+        "change-password": {
+            "old_password": caller.password if caller else "",
+            "new_password1": new_password,
+            "new_password2": new_password,
+        },
+        "password-reset-request": {"email": owner.email},
+        "password-reset-confirm": {"new_password1": new_password, "new_password2": new_password},
+        "event-create": {"name": "E", "location": "L", "start_time": future(), "total_capacity": 5},
+        "event-update": {
+            "name": "E2",
+            "location": "L2",
+            "start_time": future(),
+            "end_time": future(31),
+            "total_capacity": 6,
+        },
+        "event-partial-update": {"name": "E3"},
+        "ticket-type-create": {"name": f"T{n}", "price": "5.00", "quantity_available": 3},
+        "ticket-type-update": {"name": f"T{n}", "price": "6.00", "quantity_available": 4},
+        "ticket-type-partial-update": {"price": "7.00"},
+    }
+    return bodies.get(route.name)
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.name}" for r in ROUTES])
+async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Route) -> None:
+    owner = await api.organizer()
+    callers: dict[str, Account | None] = {
+        "anonymous": None,
+        "attendee": await api.attendee(),
+        "other organizer": await api.organizer(),
+        "owner": owner,
+    }
+    event = await api.event(owner)
+    ticket = await api.ticket_type(owner, event["id"])
+    path = (
+        route.path.replace("{event_id}", str(event["id"]))
+        .replace("{ticket_type_id}", str(ticket["id"]))
+        .replace("{uid:[0-9A-Za-z_\\-]+}", "MQ")
+        .replace("{token:[0-9A-Za-z]{1,13}-[0-9A-Za-z]{1,32}}", "abc-def")
+    )
+    observed = []
+    for name in CALLERS:
+        caller = callers[name]
+        headers = caller.headers if caller else {}
+        response = await api.client.request(
+            route.method, path, json=_body(route, caller, owner), headers=headers
+        )
+        observed.append(response.status)
+    assert tuple(observed) == MATRIX[route.name], dict(zip(CALLERS, observed, strict=True))
