@@ -10,9 +10,14 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import accounts, auth, events, mail
+from server import accounts, auth, bookings, events, mail
 from server.accounts import Accounts
+from server.actors import batch
+from server.actors.actor import ActorSettings
+from server.actors.batch import BatchRunner
+from server.actors.registry import ActorRegistry
 from server.auth import auth_middleware
+from server.bookings import Bookings
 from server.config import Config
 from server.db import Queries, apply_migrations, connect_pool
 from server.errors import StartupError
@@ -21,6 +26,8 @@ from server.http.middleware import error_middleware, request_log_middleware
 from server.http.routes import setup_routes
 from server.keys import (
     accounts_key,
+    actors_key,
+    bookings_key,
     config_key,
     events_key,
     jwt_key_key,
@@ -43,7 +50,15 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
     if config.database_url is None:
         raise StartupError("no database: DATABASE_URL is unset and no embedded server was started")
     queries = Queries.load()
-    queries.require("ping", *auth.QUERIES, *accounts.QUERIES, *events.QUERIES, *mail.QUERIES)
+    queries.require(
+        "ping",
+        *auth.QUERIES,
+        *accounts.QUERIES,
+        *events.QUERIES,
+        *mail.QUERIES,
+        *batch.QUERIES,
+        *bookings.QUERIES,
+    )
     pool = await connect_pool(
         config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
     )
@@ -94,6 +109,27 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             await sender
 
 
+async def actors_context(app: web.Application) -> AsyncIterator[None]:
+    """The event actors; on shutdown each finishes or fails its queued commands, before the
+    pool closes (cleanup contexts unwind in reverse)."""
+    config = app[config_key]
+    settings = ActorSettings(
+        batch_max=config.booking_batch_max,
+        mailbox_size=config.booking_mailbox,
+        ask_timeout=config.booking_timeout,
+        idle_seconds=config.actor_idle_seconds,
+    )
+    registry = ActorRegistry(
+        BatchRunner(app[pool_key], app[queries_key]), settings, config.max_actors
+    )
+    app[actors_key] = registry
+    app[bookings_key] = Bookings(app[pool_key], app[queries_key], registry)
+    try:
+        yield
+    finally:
+        await registry.close()
+
+
 def create_app(config: Config) -> web.Application:
     app = web.Application(
         middlewares=[request_log_middleware, error_middleware, auth_middleware],
@@ -103,5 +139,6 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(database_context)
     app.cleanup_ctx.append(redis_context)
     app.cleanup_ctx.append(services_context)
+    app.cleanup_ctx.append(actors_context)
     setup_routes(app)
     return app

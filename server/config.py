@@ -37,6 +37,11 @@ class Config:
     db_pool_min: int = 2
     db_pool_max: int = 20
     max_body_bytes: int = 1024 * 1024
+    booking_batch_max: int = 256
+    booking_mailbox: int = 2048
+    booking_timeout: int = 10
+    actor_idle_seconds: int = 60
+    max_actors: int = 10_000
     log_level: str = "INFO"
 
     @property
@@ -150,4 +155,9 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("db_pool_min", "DB_POOL_MIN", _int_in(0, 1000)),
     ("db_pool_max", "DB_POOL_MAX", _int_in(1, 1000)),
     ("log_level", "LOG_LEVEL", _choice(LOG_LEVELS, upper=True)),
+    ("booking_batch_max", "BOOKING_BATCH_MAX", _int_in(1, 10_000)),
+    ("booking_mailbox", "BOOKING_MAILBOX", _int_in(1, 1_000_000)),
+    ("booking_timeout", "BOOKING_TIMEOUT", _int_in(1, 600)),
+    ("actor_idle_seconds", "ACTOR_IDLE_SECONDS", _int_in(1, 86_400)),
+    ("max_actors", "MAX_ACTORS", _int_in(1, 1_000_000)),
 )

@@ -7,6 +7,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from server.accounts import Accounts
+from server.actors.registry import ActorRegistry
+from server.bookings import Bookings
 from server.config import Config
 from server.db import Queries
 from server.events import Events
@@ -14,6 +16,8 @@ from server.mail import Mailer
 
 __all__ = [
     "accounts_key",
+    "actors_key",
+    "bookings_key",
     "config_key",
     "events_key",
     "jwt_key_key",
@@ -33,3 +37,5 @@ jwt_key_key = web.AppKey("jwt_key", str)
 mailer_key = web.AppKey("mailer", Mailer)
 accounts_key = web.AppKey("accounts", Accounts)
 events_key = web.AppKey("events", Events)
+actors_key = web.AppKey("actors", ActorRegistry)
+bookings_key = web.AppKey("bookings", Bookings)

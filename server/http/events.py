@@ -11,7 +11,6 @@ from server.errors import FieldErrors, NotFound
 from server.events import EventFilters
 from server.http.body import read_json_object
 from server.http.pagination import Page, paginated
-from server.http.render import event_json, ticket_type_json
 from server.http.validation import (
     Boolean,
     Choice,
@@ -24,6 +23,7 @@ from server.http.validation import (
 )
 from server.jsonio import json_response
 from server.keys import events_key
+from server.render import event_json, ticket_type_json
 from server.users import ORGANIZER
 
 __all__ = ["EVENT", "EVENT_STATUSES", "TICKET_TYPE", "path_id"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.http import accounts, events, health
+from server.http import accounts, bookings, events, health
 
 __all__ = ["ROUTES", "Route", "setup_routes"]
 
@@ -16,6 +16,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 EVENT = "/api/events/{event_id}"
 TICKET_TYPES = EVENT + "/ticket-types"
 TICKET_TYPE = TICKET_TYPES + "/{ticket_type_id}"
+BOOKING = "/api/bookings/{reference}"
 RESET_REQUEST = "/api/auth/password-reset-request"
 UID = r"{uid:[0-9A-Za-z_\-]+}"
 TOKEN = r"{token:[0-9A-Za-z]{1,13}-[0-9A-Za-z]{1,32}}"
@@ -57,6 +58,13 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", TICKET_TYPE, events.update_ticket_type, "ticket-type-update"),
     Route("PATCH", TICKET_TYPE, events.update_ticket_type, "ticket-type-partial-update"),
     Route("DELETE", TICKET_TYPE, events.delete_ticket_type, "ticket-type-delete"),
+    # Bookings
+    Route("POST", "/api/bookings", bookings.create_booking, "booking-create"),
+    Route("GET", BOOKING, bookings.get_booking, "booking-detail"),
+    Route("PUT", BOOKING + "/cancel", bookings.cancel_booking, "booking-cancel"),
+    Route("PATCH", BOOKING + "/cancel", bookings.cancel_booking, "booking-partial-cancel"),
+    Route("GET", "/api/users/me/bookings", bookings.my_bookings, "my-bookings"),
+    Route("GET", EVENT + "/bookings", bookings.event_bookings, "event-bookings"),
 )  # fmt: skip
 
 

@@ -250,6 +250,7 @@ class Boolean(Field):
 class ListOf(Field):
     item: Schema
     allow_empty: bool = True
+    max_items: int | None = None
     schema_type: ClassVar[str] = "array"
 
     def parse(self, value: Any) -> list[dict[str, Any]]:
@@ -257,6 +258,8 @@ class ListOf(Field):
             raise Invalid(f'Expected a list of items but got type "{_json_type(value)}".')
         if not value and not self.allow_empty:
             raise Invalid("This list may not be empty.")
+        if self.max_items is not None and len(value) > self.max_items:
+            raise Invalid(f"Ensure this field has no more than {self.max_items} elements.")
         parsed: list[dict[str, Any]] = []
         errors: list[dict[str, Any]] = []
         failed = False
@@ -276,6 +279,8 @@ class ListOf(Field):
         schema["items"] = self.item.json_schema()
         if not self.allow_empty:
             schema["minItems"] = 1
+        if self.max_items is not None:
+            schema["maxItems"] = self.max_items
         return schema
 
 

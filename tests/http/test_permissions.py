@@ -48,16 +48,25 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "ticket-type-update": OWNER_ONLY,
     "ticket-type-partial-update": OWNER_ONLY,
     "ticket-type-delete": (401, 403, 403, 204),
+    "booking-create": (401, 201, 403, 403),
+    "booking-detail": (401, 200, 403, 403),
+    "booking-cancel": (401, 200, 403, 403),
+    "booking-partial-cancel": (401, 200, 403, 403),
+    "my-bookings": (401, 200, 403, 403),
+    "event-bookings": (401, 403, 403, 200),
 }
 
 _n = itertools.count(1)
+ROUTES_BY_NAME = {route.name: route for route in ROUTES}
 
 
 def test_every_route_is_in_the_matrix() -> None:
     assert set(MATRIX) == {route.name for route in ROUTES}
 
 
-def _body(route: Route, caller: Account | None, owner: Account) -> dict[str, Any] | None:
+def _body(
+    route: Route, caller: Account | None, owner: Account, ids: dict[str, int]
+) -> dict[str, Any] | None:
     n = next(_n)
     new_password = f"Another-secret-{n}"
     bodies: dict[str, dict[str, Any]] = {
@@ -90,6 +99,10 @@ def _body(route: Route, caller: Account | None, owner: Account) -> dict[str, Any
         "ticket-type-create": {"name": f"T{n}", "price": "5.00", "quantity_available": 3},
         "ticket-type-update": {"name": f"T{n}", "price": "6.00", "quantity_available": 4},
         "ticket-type-partial-update": {"price": "7.00"},
+        "booking-create": {
+            "event_id": ids["event"],
+            "items": [{"ticket_type_id": ids["ticket"], "quantity": 1}],
+        },
     }
     return bodies.get(route.name)
 
@@ -105,9 +118,18 @@ async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Rou
     }
     event = await api.event(owner)
     ticket = await api.ticket_type(owner, event["id"])
+    ids = {"event": event["id"], "ticket": ticket["id"]}
+    reference = "none"
+    if "{reference}" in route.path:
+        attendee = callers["attendee"]
+        assert attendee is not None
+        body = _body(ROUTES_BY_NAME["booking-create"], None, owner, ids)
+        booking = await api.client.post("/api/bookings/", json=body, headers=attendee.headers)
+        reference = (await booking.json())["booking_reference"]
     path = (
         route.path.replace("{event_id}", str(event["id"]))
         .replace("{ticket_type_id}", str(ticket["id"]))
+        .replace("{reference}", reference)
         .replace("{uid:[0-9A-Za-z_\\-]+}", "MQ")
         .replace("{token:[0-9A-Za-z]{1,13}-[0-9A-Za-z]{1,32}}", "abc-def")
     )
@@ -116,7 +138,7 @@ async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Rou
         caller = callers[name]
         headers = caller.headers if caller else {}
         response = await api.client.request(
-            route.method, path, json=_body(route, caller, owner), headers=headers
+            route.method, path, json=_body(route, caller, owner, ids), headers=headers
         )
         observed.append(response.status)
     assert tuple(observed) == MATRIX[route.name], dict(zip(CALLERS, observed, strict=True))

@@ -1,0 +1,158 @@
+"""``EventActor``: one mailbox and one loop per event, turning waiting commands into batches."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.actors.batch import BatchRunner, booking_unavailable
+from server.actors.commands import Command, Outcome
+from server.errors import ServiceUnavailable
+
+__all__ = ["ActorSettings", "EventActor"]
+
+log = logging.getLogger("stampede.actors")
+
+Mail = tuple[Command, "asyncio.Future[Outcome]"]
+
+
+@dataclass(frozen=True, slots=True)
+class ActorSettings:
+    batch_max: int = 256
+    mailbox_size: int = 2048
+    ask_timeout: float = 10.0
+    idle_seconds: float = 60.0
+
+
+def mailbox_full() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "Too many bookings are waiting for this event; retry shortly.",
+        code="booking_busy",
+        headers={"Retry-After": "1"},
+    )
+
+
+class EventActor:
+    """Serialises an event's booking commands: drains what waits into one batch at a time.
+
+    ``on_commit(event_id, seq)`` runs after every batch that changed the event, never before
+    its commit; ``on_stop(actor)`` when the loop ends (idle, or closed).
+    """
+
+    def __init__(
+        self,
+        event_id: int,
+        runner: BatchRunner,
+        settings: ActorSettings,
+        on_commit: Callable[[int, int], None],
+        on_stop: Callable[[EventActor], None],
+    ) -> None:
+        self.event_id = event_id
+        self._runner = runner
+        self._settings = settings
+        self._on_commit = on_commit
+        self._on_stop = on_stop
+        self._mailbox: asyncio.Queue[Mail | None] = asyncio.Queue(settings.mailbox_size)
+        self._task: asyncio.Task[None] | None = None
+        self.busy = False
+        self.stopped = False
+        self._closing = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"event-actor-{self.event_id}")
+
+    async def ask(self, command: Command) -> Outcome:
+        """The command's outcome; 503 at once when the mailbox is full, 503 after the timeout."""
+        if self._closing or self.stopped:
+            raise booking_unavailable()
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        try:
+            self._mailbox.put_nowait((command, future))
+        except asyncio.QueueFull:
+            raise mailbox_full() from None
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self._settings.ask_timeout)
+        except TimeoutError:
+            future.cancel()  # still queued: the loop skips it; already in a batch: its answer is dropped
+            raise booking_unavailable() from None
+
+    async def _loop(self) -> None:
+        try:
+            while True:
+                first = await self._next()
+                if first is None:
+                    if self._closing and self._mailbox.empty():
+                        break
+                    continue
+                batch = [first, *self._drain(self._settings.batch_max - 1)]
+                live = [(command, future) for command, future in batch if not future.done()]
+                if live:
+                    await self._process(live)
+        finally:
+            self.stopped = True
+            self._fail_waiting()
+            self._on_stop(self)
+
+    async def _next(self) -> Mail | None:
+        """The next mail; None to re-check for closing. An idle wait ends the actor."""
+        try:
+            return await asyncio.wait_for(self._mailbox.get(), self._settings.idle_seconds)
+        except TimeoutError:
+            if self._mailbox.empty():
+                self._closing = True  # decided without awaiting: nothing can slip in meanwhile
+            return None
+
+    def _drain(self, limit: int) -> list[Mail]:
+        batch: list[Mail] = []
+        while len(batch) < limit:
+            try:
+                mail = self._mailbox.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if mail is not None:
+                batch.append(mail)
+        return batch
+
+    async def _process(self, live: list[Mail]) -> None:
+        self.busy = True
+        try:
+            result = await self._runner.run(self.event_id, [command for command, _ in live])
+        finally:
+            self.busy = False
+        for (_, future), outcome in zip(live, result.outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)
+        if result.seq is not None:
+            try:
+                self._on_commit(self.event_id, result.seq)
+            except Exception:
+                log.exception("event %s: on_commit failed", self.event_id)
+
+    def _fail_waiting(self) -> None:
+        while True:
+            try:
+                mail = self._mailbox.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            if mail is not None and not mail[1].done():
+                mail[1].set_exception(booking_unavailable())
+
+    async def close(self, timeout: float = 15.0) -> None:
+        """Stop taking commands, finish the queued ones, then end the loop."""
+        self._closing = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self._mailbox.put_nowait(None)  # wakes an idle loop; a full one is busy anyway
+        if self._task is None:
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+        except TimeoutError:
+            log.error(
+                "event %s: actor did not drain in %s s; cancelling it", self.event_id, timeout
+            )
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

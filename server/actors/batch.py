@@ -1,0 +1,407 @@
+"""One batch of an event's commands in one PostgreSQL transaction.
+
+The counts are read under ``SELECT … FOR UPDATE`` (event row, then its ticket types in id order,
+then the bookings to cancel), every command is applied in order against them, and everything the
+batch writes goes out in one statement. Memory is never trusted across batches: another instance,
+or this actor after a restart, always starts from the locked rows. A transient failure retries
+the batch; a failure during COMMIT is resolved by looking for what the batch would have written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import orjson
+
+from server.actors.commands import (
+    Booked,
+    BookingRejected,
+    BookTickets,
+    CancelBooking,
+    Cancelled,
+    Command,
+    Outcome,
+)
+from server.db import Queries
+from server.errors import ApiError, NotFound, ServiceUnavailable
+from server.render import iso, money
+
+__all__ = ["QUERIES", "BatchResult", "BatchRunner", "booking_unavailable"]
+
+log = logging.getLogger("stampede.actors")
+
+QUERIES = (
+    "lock_event_for_booking", "lock_event_ticket_types", "ticket_types_elsewhere",
+    "lock_bookings_to_cancel", "booking_items_of", "apply_batch", "batch_committed",
+    "claim_idempotency_key", "idempotency_key_owner", "release_idempotency_key",
+)  # fmt: skip
+TRANSIENT = (
+    asyncpg.TransactionRollbackError,  # deadlock, serialization failure
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,  # backend terminated, server shutting down
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
+MAX_ATTEMPTS = 4
+MAX_TOTAL = Decimal("9999999999.99")  # bookings.total_price is numeric(12, 2)
+BOOKING_NOT_FOUND = "No Booking matches the given query."
+
+
+def booking_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "Booking is unavailable right now; retry with the same Idempotency-Key.",
+        code="booking_unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+@dataclass(slots=True)
+class TicketState:
+    id: int
+    name: str
+    price: Decimal
+    available: int
+    sold: int
+    active: bool
+    changed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    outcomes: list[Outcome]
+    seq: int | None  # the event's new version, when the batch changed it
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a batch will write, and the answer each command gets once it is committed."""
+
+    event_id: int
+    event_name: str
+    stamp: datetime
+    sold: int
+    types: dict[int, TicketState]
+    outcomes: list[Outcome | _Repeat | None]
+    # (index of the command, the command, its total price) of each accepted booking
+    bookings: list[tuple[int, BookTickets, Decimal]] = field(default_factory=list)
+    cancelled_ids: list[int] = field(default_factory=list)
+    keys: list[tuple[int, str, uuid.UUID]] = field(default_factory=list)
+
+    @property
+    def writes(self) -> bool:
+        return bool(self.bookings or self.cancelled_ids)
+
+
+class BatchRunner:
+    def __init__(self, pool: asyncpg.Pool, queries: Queries) -> None:
+        self._pool = pool
+        self._q = queries
+
+    async def run(self, event_id: int, commands: Sequence[Command]) -> BatchResult:
+        """Every command's outcome; a batch that cannot commit answers 503 to each command."""
+        try:
+            return await self._run_with_retries(event_id, commands)
+        except TRANSIENT:
+            log.warning("event %s: batch of %d failed after retries", event_id, len(commands))
+        except Exception:
+            if len(commands) > 1:  # find the culprit: every other command still gets its answer
+                log.exception("event %s: batch failed; running its commands one by one", event_id)
+                results = [await self.run(event_id, [c]) for c in commands]
+                seqs = [r.seq for r in results if r.seq is not None]
+                return BatchResult([r.outcomes[0] for r in results], max(seqs, default=None))
+            log.exception("event %s: command %r failed", event_id, commands[0])
+        return BatchResult([booking_unavailable() for _ in commands], None)
+
+    async def _run_with_retries(self, event_id: int, commands: Sequence[Command]) -> BatchResult:
+        uncertain: Plan | None = None  # a plan whose COMMIT failed: it may or may not have landed
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            plan: Plan | None = None
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    event = await conn.fetchrow(self._q["lock_event_for_booking"], event_id)
+                    if uncertain is not None and await self._committed(conn, uncertain):
+                        return self._answers(uncertain, seq=None)
+                    uncertain = None
+                    plan = await self._plan(conn, event_id, event, commands)
+                    seq = await self._apply(conn, plan) if plan.writes else None
+                    uncertain = plan  # from here on, only COMMIT is left
+                return self._answers(plan, seq)
+            except TRANSIENT as exc:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+                log.warning(
+                    "event %s: batch attempt %d failed (%r); retrying", event_id, attempt, exc
+                )
+                await asyncio.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
+    async def _committed(self, conn: asyncpg.Connection, plan: Plan) -> bool:
+        references = [command.reference for _, command, _ in plan.bookings]
+        return bool(
+            await conn.fetchval(
+                self._q["batch_committed"], references, plan.cancelled_ids, plan.stamp
+            )
+        )
+
+    @staticmethod
+    def _answers(plan: Plan, seq: int | None) -> BatchResult:
+        outcomes: list[Outcome] = []
+        for outcome in plan.outcomes:
+            assert not isinstance(outcome, _Repeat)
+            outcomes.append(outcome if outcome is not None else booking_unavailable())
+        return BatchResult(outcomes, seq)
+
+    async def _plan(
+        self,
+        conn: asyncpg.Connection,
+        event_id: int,
+        event: asyncpg.Record | None,
+        commands: Sequence[Command],
+    ) -> Plan:
+        rows = await conn.fetch(self._q["lock_event_ticket_types"], event_id) if event else []
+        types = {
+            r["id"]: TicketState(
+                r["id"],
+                r["name"],
+                r["price"],
+                r["quantity_available"],
+                r["quantity_sold"],
+                r["is_active"],
+            )
+            for r in rows
+        }
+        plan = Plan(
+            event_id=event_id,
+            event_name=event["name"] if event else "",
+            stamp=event["stamp"] if event else datetime.min,
+            sold=event["tickets_sold"] if event else 0,
+            types=types,
+            outcomes=[None] * len(commands),
+        )
+        to_cancel = await self._lock_cancellations(conn, event_id, commands)
+        claimed: dict[tuple[int, str], tuple[bytes, int]] = {}
+        for index, command in enumerate(commands):
+            if isinstance(command, CancelBooking):
+                plan.outcomes[index] = self._cancel(plan, command, to_cancel)
+                continue
+            if command.idempotency_key is not None:
+                earlier = await self._claim_key(conn, command, index, claimed)
+                if earlier is not None:
+                    plan.outcomes[index] = earlier
+                    continue
+            outcome = await self._book(conn, plan, event, index, command)
+            plan.outcomes[index] = outcome
+            if isinstance(outcome, Booked) and command.idempotency_key is not None:
+                plan.keys.append((command.user_id, command.idempotency_key, command.reference))
+            elif command.idempotency_key is not None:  # a refused booking frees its key
+                await conn.execute(
+                    self._q["release_idempotency_key"], command.user_id, command.idempotency_key
+                )
+        self._resolve_repeats(plan)
+        return plan
+
+    async def _claim_key(
+        self,
+        conn: asyncpg.Connection,
+        command: BookTickets,
+        index: int,
+        claimed: dict[tuple[int, str], tuple[bytes, int]],
+    ) -> Outcome | _Repeat | None:
+        """None when this command owns its key; else the answer a repeat gets."""
+        assert command.idempotency_key is not None
+        slot = (command.user_id, command.idempotency_key)
+        if slot in claimed:  # a repeat inside this batch: answered once the first is decided
+            first_hash, _ = claimed[slot]
+            if first_hash != command.request_hash:
+                return _key_reused()
+            return _Repeat(claimed[slot][1])
+        if await conn.fetchval(self._q["claim_idempotency_key"], *slot, command.request_hash):
+            claimed[slot] = (command.request_hash, index)
+            return None
+        owner = await conn.fetchrow(self._q["idempotency_key_owner"], *slot)
+        if owner is None or owner["request_hash"] != command.request_hash:
+            return _key_reused()
+        if owner["booking_reference"] is None:
+            return ApiError(
+                "This Idempotency-Key is in use.", code="idempotency_key_in_use", status=409
+            )
+        return Booked(owner["booking_reference"], replayed=True)
+
+    @staticmethod
+    def _resolve_repeats(plan: Plan) -> None:
+        """A repeat in the same batch gets what its first copy got (as a replay, if booked)."""
+        for index, outcome in enumerate(plan.outcomes):
+            if isinstance(outcome, _Repeat):
+                first = plan.outcomes[outcome.first]
+                assert first is not None and not isinstance(first, _Repeat)
+                if isinstance(first, Booked):
+                    plan.outcomes[index] = Booked(first.reference, replayed=True)
+                else:
+                    plan.outcomes[index] = first
+
+    async def _lock_cancellations(
+        self, conn: asyncpg.Connection, event_id: int, commands: Sequence[Command]
+    ) -> dict[uuid.UUID, dict[str, Any]]:
+        references = [c.reference for c in commands if isinstance(c, CancelBooking)]
+        if not references:
+            return {}
+        rows = await conn.fetch(self._q["lock_bookings_to_cancel"], references, event_id)
+        items = await conn.fetch(self._q["booking_items_of"], [r["id"] for r in rows])
+        bookings = {r["booking_reference"]: {**dict(r), "items": []} for r in rows}
+        by_id = {b["id"]: b for b in bookings.values()}
+        for item in items:
+            by_id[item["booking_id"]]["items"].append((item["ticket_type_id"], item["quantity"]))
+        return bookings
+
+    @staticmethod
+    def _cancel(
+        plan: Plan, command: CancelBooking, bookings: dict[uuid.UUID, dict[str, Any]]
+    ) -> Outcome:
+        booking = bookings.get(command.reference)
+        if booking is None or booking["user_id"] != command.user_id:
+            return NotFound(BOOKING_NOT_FOUND)
+        if booking["status"] != "confirmed":
+            return BookingRejected(
+                "Booking already cancelled or invalid status.", code="booking_not_cancellable"
+            )
+        booking["status"] = "cancelled"  # a second cancel in this batch sees it
+        for type_id, quantity in booking["items"]:
+            state = plan.types[type_id]
+            state.available += quantity
+            state.sold -= quantity
+            state.changed = True
+            plan.sold -= quantity
+        plan.cancelled_ids.append(booking["id"])
+        return Cancelled(command.reference)
+
+    async def _book(
+        self,
+        conn: asyncpg.Connection,
+        plan: Plan,
+        event: asyncpg.Record | None,
+        index: int,
+        command: BookTickets,
+    ) -> Outcome:
+        unknown = [type_id for type_id, _ in command.items if type_id not in plan.types]
+        if unknown:
+            elsewhere = await conn.fetchval(self._q["ticket_types_elsewhere"], unknown)
+            message = (
+                "All ticket types must belong to the same event."
+                if elsewhere == len(unknown)
+                else "One or more ticket types are invalid."
+            )
+            return _invalid(message)
+        assert event is not None
+        if event["status"] in ("cancelled", "past") or event["started"]:
+            return BookingRejected("This event is not open for booking.", code="event_closed")
+        wanted = sum(quantity for _, quantity in command.items)
+        if event["total_capacity"] < plan.sold + wanted:
+            return BookingRejected(
+                "Booking exceeds event capacity or ticket availability.", code="capacity_exceeded"
+            )
+        for type_id, quantity in command.items:
+            state = plan.types[type_id]
+            if state.available < quantity:
+                return BookingRejected(f"Not enough tickets for: {state.name}.", code="sold_out")
+            if not state.active:
+                return BookingRejected(
+                    "The ticket type is not available.", code="ticket_type_inactive"
+                )
+        total = sum((plan.types[t].price * q for t, q in command.items), Decimal(0))
+        if total > MAX_TOTAL:
+            return BookingRejected("The booking total is too large.", code="amount_too_large")
+        for type_id, quantity in command.items:
+            state = plan.types[type_id]
+            state.available -= quantity
+            state.sold += quantity
+            state.changed = True
+        plan.sold += wanted
+        plan.bookings.append((index, command, total))
+        return Booked(command.reference)
+
+    async def _apply(self, conn: asyncpg.Connection, plan: Plan) -> int:
+        bookings = [command for _, command, _ in plan.bookings]
+        items = [(c.reference, t, q, plan.types[t].price) for c in bookings for t, q in c.items]
+        changed = [s for s in plan.types.values() if s.changed]
+        row = await conn.fetchrow(
+            self._q["apply_batch"],
+            plan.event_id,
+            [c.reference for c in bookings],
+            [c.user_id for c in bookings],
+            [total for _, _, total in plan.bookings],
+            *_columns(items, 4),
+            plan.cancelled_ids,
+            [s.id for s in changed],
+            [s.available for s in changed],
+            [s.sold for s in changed],
+            *_columns(plan.keys, 3),
+            plan.sold,
+        )
+        item_ids = {(ref, type_id): item_id for ref, item_id, type_id in orjson.loads(row["items"])}
+        for index, command, total in plan.bookings:
+            plan.outcomes[index] = Booked(
+                command.reference, detail=_detail(plan, command, total, item_ids)
+            )
+        return int(row["seq"])
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows turned into ``width`` column lists, for ``unnest`` of several arrays."""
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+def _detail(
+    plan: Plan, command: BookTickets, total: Decimal, item_ids: dict[tuple[str, int], int]
+) -> dict[str, Any]:
+    """The 201 body of a new booking, built from what the batch wrote."""
+    reference = str(command.reference)
+    lines = [
+        {
+            "id": item_ids[(reference, type_id)],
+            "ticket_type_name": plan.types[type_id].name,
+            "quantity": quantity,
+            "price_at_booking": money(plan.types[type_id].price),
+        }
+        for type_id, quantity in command.items
+    ]
+    lines.sort(key=lambda line: (line["ticket_type_name"], line["id"]))
+    stamp = iso(plan.stamp)
+    return {
+        "booking_reference": reference,
+        "event_id": plan.event_id,
+        "event_name": plan.event_name,
+        "status": "confirmed",
+        "created_at": stamp,
+        "updated_at": stamp,
+        "cancelled_at": None,
+        "items": lines,
+        "total_price": money(total),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _Repeat:
+    """A repeat of the command at ``first`` in the same batch, under the same key."""
+
+    first: int
+
+
+def _invalid(message: str) -> BookingRejected:
+    return BookingRejected(message, code="invalid_ticket_types", non_field_errors=[message])
+
+
+def _key_reused() -> ApiError:
+    return ApiError(
+        "This Idempotency-Key was used with a different request.",
+        code="idempotency_key_reused",
+        status=422,
+    )

@@ -1,0 +1,75 @@
+"""The actor registry: one ``EventActor`` per event, created on first use, bounded in number."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from server.actors.actor import ActorSettings, EventActor
+from server.actors.batch import BatchRunner, booking_unavailable
+from server.actors.commands import Command, Outcome
+from server.errors import ServiceUnavailable
+
+__all__ = ["ActorRegistry"]
+
+log = logging.getLogger("stampede.actors")
+
+
+class ActorRegistry:
+    def __init__(
+        self, runner: BatchRunner, settings: ActorSettings, max_actors: int = 10_000
+    ) -> None:
+        self._runner = runner
+        self._settings = settings
+        self._max_actors = max_actors
+        self._actors: dict[int, EventActor] = {}
+        self._closing = False
+        # Called with (event_id, seq) after each committed batch that changed an event.
+        self.on_commit: list[Callable[[int, int], None]] = []
+
+    def __len__(self) -> int:
+        return len(self._actors)
+
+    async def ask(self, event_id: int, command: Command) -> Outcome:
+        if self._closing:
+            raise booking_unavailable()
+        actor = self._actors.get(event_id)
+        if actor is None or actor.stopped:
+            actor = self._spawn(event_id)
+        return await actor.ask(command)
+
+    def _spawn(self, event_id: int) -> EventActor:
+        if len(self._actors) >= self._max_actors and not self._evict_idle():
+            raise ServiceUnavailable(
+                "Too many events are being booked at once; retry shortly.",
+                code="booking_busy",
+                headers={"Retry-After": "1"},
+            )
+        actor = EventActor(event_id, self._runner, self._settings, self._committed, self._forget)
+        self._actors[event_id] = actor
+        actor.start()
+        return actor
+
+    def _evict_idle(self) -> bool:
+        for actor in self._actors.values():
+            if not actor.busy:
+                self._actors.pop(actor.event_id)
+                asyncio.create_task(actor.close())  # noqa: RUF006 - it ends by itself, soon
+                return True
+        return False
+
+    def _committed(self, event_id: int, seq: int) -> None:
+        for callback in self.on_commit:
+            callback(event_id, seq)
+
+    def _forget(self, actor: EventActor) -> None:
+        if self._actors.get(actor.event_id) is actor:
+            del self._actors[actor.event_id]
+
+    async def close(self) -> None:
+        """Refuse new commands, let every actor finish (or fail) what it has queued."""
+        self._closing = True
+        actors = list(self._actors.values())
+        await asyncio.gather(*(actor.close() for actor in actors))
+        log.info("closed %d event actors", len(actors))

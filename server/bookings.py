@@ -1,0 +1,132 @@
+"""Bookings: placing and cancelling go through the event's actor; reading goes to the database."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from server.actors.commands import Booked, BookTickets, CancelBooking, Outcome
+from server.actors.registry import ActorRegistry
+from server.db import Queries
+from server.errors import ApiError, NotFound
+from server.render import iso, money
+
+__all__ = ["QUERIES", "BookingFilters", "Bookings"]
+
+QUERIES = (
+    "booking_event", "booking_details", "booking_items_detail", "count_user_bookings",
+    "user_booking_references", "count_event_bookings", "event_booking_references",
+)  # fmt: skip
+BOOKING_NOT_FOUND = "No Booking matches the given query."
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFilters:
+    status: str | None = None
+    event_id: int | None = None
+    created_from: datetime | None = None
+    created_until: datetime | None = None
+
+
+def _settle(outcome: Outcome) -> Outcome:
+    if isinstance(outcome, ApiError):
+        raise outcome
+    return outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Bookings:
+    pool: asyncpg.Pool
+    queries: Queries
+    actors: ActorRegistry
+
+    async def place(self, event_id: int, command: BookTickets) -> tuple[dict[str, Any], bool]:
+        """The new booking's detail, and whether it is a replay of an earlier request."""
+        outcome = _settle(await self.actors.ask(event_id, command))
+        assert isinstance(outcome, Booked)
+        if outcome.detail is not None:
+            return outcome.detail, outcome.replayed
+        [detail] = await self.details([outcome.reference])
+        return detail, outcome.replayed
+
+    async def cancel(self, user_id: int, reference: uuid.UUID) -> None:
+        event_id = await self.pool.fetchval(self.queries["booking_event"], reference, user_id)
+        if event_id is None:
+            raise NotFound(BOOKING_NOT_FOUND)
+        _settle(await self.actors.ask(event_id, CancelBooking(user_id, reference)))
+
+    async def get(self, user_id: int, reference: uuid.UUID) -> dict[str, Any]:
+        if await self.pool.fetchval(self.queries["booking_event"], reference, user_id) is None:
+            raise NotFound(BOOKING_NOT_FOUND)
+        [detail] = await self.details([reference])
+        return detail
+
+    async def details(
+        self, references: Sequence[uuid.UUID], *, with_username: bool = False
+    ) -> list[dict[str, Any]]:
+        """Booking detail JSON, in the order of ``references``."""
+        rows = await self.pool.fetch(self.queries["booking_details"], list(references))
+        items = await self.pool.fetch(self.queries["booking_items_detail"], [r["id"] for r in rows])
+        lines: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
+        for item in items:
+            lines[item["booking_id"]].append(
+                {
+                    "id": item["id"],
+                    "ticket_type_name": item["ticket_type_name"],
+                    "quantity": item["quantity"],
+                    "price_at_booking": money(item["price_at_booking"]),
+                }
+            )
+        by_reference = {r["booking_reference"]: r for r in rows}
+        return [
+            _detail(by_reference[ref], lines[by_reference[ref]["id"]], with_username)
+            for ref in references
+        ]
+
+    async def of_user(
+        self, user_id: int, filters: BookingFilters, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        args = (
+            user_id,
+            filters.status,
+            filters.event_id,
+            filters.created_from,
+            filters.created_until,
+        )
+        count = await self.pool.fetchval(self.queries["count_user_bookings"], *args)
+        rows = await self.pool.fetch(self.queries["user_booking_references"], *args, limit, offset)
+        return count, await self.details([r["booking_reference"] for r in rows])
+
+    async def of_event(
+        self, event_id: int, status: str | None, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        count = await self.pool.fetchval(self.queries["count_event_bookings"], event_id, status)
+        rows = await self.pool.fetch(
+            self.queries["event_booking_references"], event_id, status, limit, offset
+        )
+        references = [r["booking_reference"] for r in rows]
+        return count, await self.details(references, with_username=True)
+
+
+def _detail(
+    row: asyncpg.Record, items: list[dict[str, Any]], with_username: bool
+) -> dict[str, Any]:
+    detail = {
+        "booking_reference": str(row["booking_reference"]),
+        "event_id": row["event_id"],
+        "event_name": row["event_name"],
+        "status": row["status"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "cancelled_at": iso(row["cancelled_at"]),
+        "items": items,
+        "total_price": money(row["total_price"]),
+    }
+    if with_username:
+        detail["username"] = row["username"]
+    return detail

@@ -1,0 +1,126 @@
+-- name: lock_event_for_booking
+-- The batch's first lock. now() is the transaction's timestamp: it marks what this batch wrote.
+SELECT id, name, status, start_time <= now() AS started, total_capacity, tickets_sold, now() AS stamp
+FROM events WHERE id = $1
+FOR UPDATE;
+
+-- name: lock_event_ticket_types
+SELECT id, name, price, quantity_available, quantity_sold, is_active
+FROM ticket_types WHERE event_id = $1
+ORDER BY id
+FOR UPDATE;
+
+-- name: ticket_types_elsewhere
+SELECT count(*) FROM ticket_types WHERE id = ANY($1::bigint[]);
+
+-- name: lock_bookings_to_cancel
+SELECT id, booking_reference, user_id, status
+FROM bookings WHERE booking_reference = ANY($1::uuid[]) AND event_id = $2
+ORDER BY id
+FOR UPDATE;
+
+-- name: booking_items_of
+SELECT booking_id, ticket_type_id, quantity FROM booking_items WHERE booking_id = ANY($1::bigint[]);
+
+-- name: apply_batch
+-- Everything a batch writes, in one statement: new bookings and their items, cancellations,
+-- the ticket types' and the event's new counts (computed under this transaction's locks).
+WITH new_bookings AS (
+    INSERT INTO bookings (booking_reference, user_id, event_id, total_price)
+    SELECT reference, user_id, $1, total
+    FROM unnest($2::uuid[], $3::bigint[], $4::numeric[]) AS b(reference, user_id, total)
+    RETURNING id, booking_reference
+), new_items AS (
+    INSERT INTO booking_items (booking_id, ticket_type_id, quantity, price_at_booking)
+    SELECT nb.id, i.ticket_type_id, i.quantity, i.price
+    FROM unnest($5::uuid[], $6::bigint[], $7::integer[], $8::numeric[])
+         AS i(reference, ticket_type_id, quantity, price)
+    JOIN new_bookings nb ON nb.booking_reference = i.reference
+    RETURNING booking_id, id, ticket_type_id
+), cancelled AS (
+    UPDATE bookings SET status = 'cancelled', cancelled_at = now(), updated_at = now()
+    WHERE id = ANY($9::bigint[])
+), counts AS (
+    UPDATE ticket_types t
+    SET quantity_available = c.available, quantity_sold = c.sold, updated_at = now()
+    FROM unnest($10::bigint[], $11::integer[], $12::integer[]) AS c(id, available, sold)
+    WHERE t.id = c.id
+), keys AS (
+    UPDATE idempotency_keys k SET booking_id = nb.id
+    FROM unnest($13::bigint[], $14::text[], $15::uuid[]) AS ik(user_id, key, reference)
+    JOIN new_bookings nb ON nb.booking_reference = ik.reference
+    WHERE k.user_id = ik.user_id AND k.key = ik.key
+)
+UPDATE events SET tickets_sold = $16, seq = seq + 1
+WHERE id = $1
+RETURNING seq,
+    (SELECT coalesce(json_agg(json_build_array(nb.booking_reference, ni.id, ni.ticket_type_id)), '[]')
+     FROM new_items ni JOIN new_bookings nb ON nb.id = ni.booking_id) AS items;
+
+-- name: batch_committed
+-- After an ambiguous failure: did the batch stamped $3 commit? (Its bookings or cancellations.)
+SELECT EXISTS (SELECT 1 FROM bookings WHERE booking_reference = ANY($1::uuid[]))
+    OR EXISTS (SELECT 1 FROM bookings WHERE id = ANY($2::bigint[]) AND cancelled_at = $3);
+
+-- name: claim_idempotency_key
+-- Expired keys are free again. A racing copy waits here for the first to commit, then conflicts.
+WITH expired AS (
+    DELETE FROM idempotency_keys
+    WHERE user_id = $1 AND key = $2 AND created_at < now() - interval '24 hours'
+)
+INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
+ON CONFLICT (user_id, key) DO NOTHING
+RETURNING true;
+
+-- name: idempotency_key_owner
+SELECT k.request_hash, b.booking_reference
+FROM idempotency_keys k LEFT JOIN bookings b ON b.id = k.booking_id
+WHERE k.user_id = $1 AND k.key = $2;
+
+-- name: release_idempotency_key
+DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND booking_id IS NULL;
+
+-- name: booking_event
+-- Which event (and so which actor) a user's booking belongs to; immutable, read without locks.
+SELECT event_id FROM bookings WHERE booking_reference = $1 AND user_id = $2;
+
+-- name: booking_details
+SELECT b.id, b.booking_reference, b.event_id, e.name AS event_name, b.status, b.created_at,
+       b.updated_at, b.cancelled_at, b.total_price, u.username
+FROM bookings b
+JOIN events e ON e.id = b.event_id
+JOIN users u ON u.id = b.user_id
+WHERE b.booking_reference = ANY($1::uuid[]);
+
+-- name: booking_items_detail
+SELECT i.booking_id, i.id, t.name AS ticket_type_name, i.quantity, i.price_at_booking
+FROM booking_items i JOIN ticket_types t ON t.id = i.ticket_type_id
+WHERE i.booking_id = ANY($1::bigint[])
+ORDER BY t.name, i.id;
+
+-- name: count_user_bookings
+SELECT count(*) FROM bookings b
+WHERE b.user_id = $1
+  AND ($2::text IS NULL OR b.status = $2)
+  AND ($3::bigint IS NULL OR b.event_id = $3)
+  AND ($4::timestamptz IS NULL OR b.created_at >= $4)
+  AND ($5::timestamptz IS NULL OR b.created_at <= $5);
+
+-- name: user_booking_references
+SELECT b.booking_reference FROM bookings b
+WHERE b.user_id = $1
+  AND ($2::text IS NULL OR b.status = $2)
+  AND ($3::bigint IS NULL OR b.event_id = $3)
+  AND ($4::timestamptz IS NULL OR b.created_at >= $4)
+  AND ($5::timestamptz IS NULL OR b.created_at <= $5)
+ORDER BY b.created_at DESC, b.id DESC
+LIMIT $6 OFFSET $7;
+
+-- name: count_event_bookings
+SELECT count(*) FROM bookings WHERE event_id = $1 AND ($2::text IS NULL OR status = $2);
+
+-- name: event_booking_references
+SELECT booking_reference FROM bookings
+WHERE event_id = $1 AND ($2::text IS NULL OR status = $2)
+ORDER BY created_at DESC, id DESC
+LIMIT $3 OFFSET $4;
