@@ -76,7 +76,8 @@ class EventActor:
         try:
             return await asyncio.wait_for(asyncio.shield(future), self._settings.ask_timeout)
         except TimeoutError:
-            future.cancel()  # still queued: the loop skips it; already in a batch: its answer is dropped
+            # Still queued: the loop skips it. Already in a batch: its answer is dropped.
+            future.cancel()
             raise booking_unavailable() from None
 
     async def _loop(self) -> None:
@@ -140,7 +141,7 @@ class EventActor:
             if mail is not None and not mail[1].done():
                 mail[1].set_exception(booking_unavailable())
 
-    async def close(self, timeout: float = 15.0) -> None:
+    async def close(self, grace: float = 15.0) -> None:
         """Stop taking commands, finish the queued ones, then end the loop."""
         self._closing = True
         with contextlib.suppress(asyncio.QueueFull):
@@ -148,11 +149,9 @@ class EventActor:
         if self._task is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(self._task), timeout)
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
         except TimeoutError:
-            log.error(
-                "event %s: actor did not drain in %s s; cancelling it", self.event_id, timeout
-            )
+            log.error("event %s: actor did not drain in %s s; cancelling it", self.event_id, grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task

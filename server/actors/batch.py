@@ -242,7 +242,8 @@ class BatchRunner:
         for index, outcome in enumerate(plan.outcomes):
             if isinstance(outcome, _Repeat):
                 first = plan.outcomes[outcome.first]
-                assert first is not None and not isinstance(first, _Repeat)
+                assert first is not None
+                assert not isinstance(first, _Repeat)
                 if isinstance(first, Booked):
                     plan.outcomes[index] = Booked(first.reference, replayed=True)
                 else:
