@@ -48,6 +48,7 @@ TRANSIENT = (
     asyncpg.PostgresConnectionError,
     asyncpg.OperatorInterventionError,  # backend terminated, server shutting down
     asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # asyncpg's state error when a connection dies mid-query
     OSError,
     TimeoutError,
 )

@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 
+import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
@@ -20,6 +21,14 @@ access_log = logging.getLogger("stampede.access")
 log = logging.getLogger("stampede.errors")
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# A lost or refused database connection: the request had no effect it could report, so 503.
+DATABASE_GONE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # asyncpg's state error when a connection dies mid-query
+    ConnectionError,
+)
 request_id_key = web.RequestKey("request_id", str)
 # A caller's id is kept only when it is short and harmless to log.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -80,6 +89,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if exc.status < 400:
             raise
         return _from_http_exception(exc, request)
+    except DATABASE_GONE as exc:
+        log.warning("database unavailable on %s %s: %r", request.method, request.path, exc)
+        body = {
+            "detail": "The database is unavailable; retry shortly.",
+            "code": "database_unavailable",
+        }
+        return json_response(body, status=503, headers={"Retry-After": "1"})
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         body = {"detail": "Internal server error.", "code": "internal_error"}
