@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint migrate lock clean
+.PHONY: run test lint migrate bench lock clean
 
 run: $(VENV)/.runtime ## serve on HOST:PORT (default 127.0.0.1:8000)
 	$(BIN)/python -m server
@@ -18,12 +18,15 @@ test: $(VENV)/.dev ## run the whole test suite (starts its own PostgreSQL and Re
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff, ruff format --check, mypy --strict
-	$(BIN)/ruff check server tests
-	$(BIN)/ruff format --check server tests
+	$(BIN)/ruff check server tests loadtest
+	$(BIN)/ruff format --check server tests loadtest
 	$(BIN)/mypy server
 
 migrate: $(VENV)/.runtime ## apply pending migrations and exit
 	$(BIN)/python -m server --migrate
+
+bench: $(VENV)/.dev ## booking benchmark: batched vs per-request on one hot event
+	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 
 lock: $(VENV)/.dev ## re-pin every dependency into constraints.txt
 	$(PIP) install --upgrade -e '.[dev]'

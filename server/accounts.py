@@ -18,7 +18,7 @@ from server.errors import ApiError, FieldErrors, Unauthorized
 from server.mail import Mailer
 from server.passwords import dummy_hash, hash_password, password_problems, verify_password
 from server.tokens import issue_token
-from server.users import User
+from server.users import User, UserCache
 
 __all__ = ["Accounts", "decode_uid", "encode_uid"]
 
@@ -33,6 +33,7 @@ QUERIES = (
     "record_login",
     "update_profile",
     "set_password",
+    "password_hash_of",
     "reset_password",
     "deactivate_user",
     "insert_reset_token",
@@ -77,6 +78,7 @@ class Accounts:
     config: Config
     jwt_key: str
     mailer: Mailer
+    users: UserCache  # this instance's cache of users: forgotten on every change here
 
     async def _check_unique(
         self, username: str | None, email: str | None, own_id: int | None
@@ -144,15 +146,18 @@ class Accounts:
             row = await self.pool.fetchrow(self.queries["update_profile"], user.id, username, email)
         except asyncpg.UniqueViolationError:
             raise FieldErrors({"username": [USERNAME_TAKEN]}) from None
+        self.users.forget(user.id)
         return dict(row)
 
     async def change_password(self, user: User, data: dict[str, Any]) -> None:
-        if not await verify_password(data["old_password"], user.password_hash):
+        stored = await self.pool.fetchval(self.queries["password_hash_of"], user.id)
+        if not await verify_password(data["old_password"], stored):
             raise FieldErrors(
                 {"old_password": ["Your old password was entered incorrectly. Please try again."]}
             )
         new = self._new_password(data, user.username, user.email)
         await self.pool.execute(self.queries["set_password"], user.id, await hash_password(new))
+        self.users.forget(user.id)
 
     @staticmethod
     def _new_password(data: dict[str, Any], username: str, email: str) -> str:
@@ -207,7 +212,9 @@ class Accounts:
             new = self._new_password(data, user["username"], user["email"])
             await conn.execute(self.queries["reset_password"], user["id"], await hash_password(new))
             await conn.execute(self.queries["use_reset_tokens"], user["id"])
+        self.users.forget(user["id"])
 
     async def deactivate(self, user: User) -> None:
         if await self.pool.fetchval(self.queries["deactivate_user"], user.id) is None:
             raise ApiError("Account is already inactive.", code="already_inactive")
+        self.users.forget(user.id)

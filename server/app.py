@@ -35,9 +35,11 @@ from server.keys import (
     pool_key,
     queries_key,
     redis_key,
+    user_cache_key,
 )
 from server.mail import Mailer, SmtpTarget
 from server.tokens import resolve_jwt_key
+from server.users import UserCache
 
 __all__ = ["create_app"]
 
@@ -98,7 +100,10 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     mailer = Mailer(pool, queries, config.mail_from, smtp)
     app[jwt_key_key] = resolve_jwt_key(config)
     app[mailer_key] = mailer
-    app[accounts_key] = Accounts(pool, queries, config, app[jwt_key_key], mailer)
+    app[user_cache_key] = UserCache()
+    app[accounts_key] = Accounts(
+        pool, queries, config, app[jwt_key_key], mailer, app[user_cache_key]
+    )
     app[events_key] = Events(pool, queries)
     sender = asyncio.create_task(mailer.run(), name="outbox-sender")
     try:

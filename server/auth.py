@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from server.errors import PermissionDenied, Unauthorized
-from server.keys import jwt_key_key, pool_key, queries_key
+from server.keys import jwt_key_key, pool_key, queries_key, user_cache_key
 from server.tokens import decode_token
 from server.users import User
 
@@ -43,8 +43,19 @@ class TokenInvalid(Unauthorized):
 
 
 async def load_user(app: web.Application, user_id: int) -> User | None:
+    """The user, fresh from the database."""
     row = await app[pool_key].fetchrow(app[queries_key]["user_by_id"], user_id)
     return User.from_row(row) if row else None
+
+
+async def _cached_user(app: web.Application, user_id: int) -> User | None:
+    cache = app[user_cache_key]
+    user = cache.get(user_id)
+    if user is None:
+        user = await load_user(app, user_id)
+        if user is not None:
+            cache.put(user)
+    return user
 
 
 async def _authenticate(request: web.Request, header: str) -> User | None:
@@ -61,7 +72,7 @@ async def _authenticate(request: web.Request, header: str) -> User | None:
         user_id, issued_at = decode_token(request.app[jwt_key_key], token, "access")
     except ValueError as exc:
         raise TokenInvalid(str(exc)) from None
-    user = await load_user(request.app, user_id)
+    user = await _cached_user(request.app, user_id)
     if user is None:
         raise Unauthorized("User not found", code="user_not_found")
     if not user.is_active:

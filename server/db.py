@@ -132,6 +132,12 @@ def describe_dsn(dsn: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", dsn)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Release without asyncpg's reset query (one more round trip per use). Stampede keeps no
+    session state (no LISTEN, no session advisory locks, no SET); open transactions are still
+    rolled back by the pool itself."""
+
+
 async def connect_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
     """Open the pool, turning every way of failing into one clear StartupError line."""
     try:
@@ -142,6 +148,7 @@ async def connect_pool(dsn: str, *, min_size: int, max_size: int) -> asyncpg.Poo
             timeout=CONNECT_TIMEOUT,
             command_timeout=60,
             max_inactive_connection_lifetime=300,
+            reset=_keep_session,
         )
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         reason = str(exc) or type(exc).__name__

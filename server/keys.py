@@ -13,6 +13,7 @@ from server.config import Config
 from server.db import Queries
 from server.events import Events
 from server.mail import Mailer
+from server.users import UserCache
 
 __all__ = [
     "accounts_key",
@@ -25,6 +26,7 @@ __all__ = [
     "pool_key",
     "queries_key",
     "redis_key",
+    "user_cache_key",
 ]
 
 config_key = web.AppKey("config", Config)
@@ -39,3 +41,4 @@ accounts_key = web.AppKey("accounts", Accounts)
 events_key = web.AppKey("events", Events)
 actors_key = web.AppKey("actors", ActorRegistry)
 bookings_key = web.AppKey("bookings", Bookings)
+user_cache_key = web.AppKey("user_cache", UserCache)

@@ -39,7 +39,7 @@ __all__ = ["QUERIES", "BatchResult", "BatchRunner", "booking_unavailable"]
 log = logging.getLogger("stampede.actors")
 
 QUERIES = (
-    "lock_event_for_booking", "lock_event_ticket_types", "ticket_types_elsewhere",
+    "lock_event_for_booking", "ticket_types_elsewhere",
     "lock_bookings_to_cancel", "booking_items_of", "apply_batch", "batch_committed",
     "claim_idempotency_key", "idempotency_key_owner", "release_idempotency_key",
 )  # fmt: skip
@@ -128,11 +128,11 @@ class BatchRunner:
             plan: Plan | None = None
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    event = await conn.fetchrow(self._q["lock_event_for_booking"], event_id)
+                    locked = await conn.fetch(self._q["lock_event_for_booking"], event_id)
                     if uncertain is not None and await self._committed(conn, uncertain):
                         return self._answers(uncertain, seq=None)
                     uncertain = None
-                    plan = await self._plan(conn, event_id, event, commands)
+                    plan = await self._plan(conn, event_id, locked, commands)
                     seq = await self._apply(conn, plan) if plan.writes else None
                     uncertain = plan  # from here on, only COMMIT is left
                 return self._answers(plan, seq)
@@ -165,20 +165,21 @@ class BatchRunner:
         self,
         conn: asyncpg.Connection,
         event_id: int,
-        event: asyncpg.Record | None,
+        locked: list[asyncpg.Record],
         commands: Sequence[Command],
     ) -> Plan:
-        rows = await conn.fetch(self._q["lock_event_ticket_types"], event_id) if event else []
+        event = locked[0] if locked else None
         types = {
-            r["id"]: TicketState(
-                r["id"],
-                r["name"],
+            r["type_id"]: TicketState(
+                r["type_id"],
+                r["type_name"],
                 r["price"],
                 r["quantity_available"],
                 r["quantity_sold"],
                 r["is_active"],
             )
-            for r in rows
+            for r in locked
+            if r["type_id"] is not None
         }
         plan = Plan(
             event_id=event_id,

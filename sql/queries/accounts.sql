@@ -30,6 +30,9 @@ UPDATE users SET last_login = now() WHERE id = $1;
 UPDATE users SET username = $2, email = $3 WHERE id = $1
 RETURNING id, username, email, role;
 
+-- name: password_hash_of
+SELECT password_hash FROM users WHERE id = $1;
+
 -- name: set_password
 UPDATE users SET password_hash = $2 WHERE id = $1;
 

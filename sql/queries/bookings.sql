@@ -1,14 +1,23 @@
 -- name: lock_event_for_booking
--- The batch's first lock. now() is the transaction's timestamp: it marks what this batch wrote.
-SELECT id, name, status, start_time <= now() AS started, total_capacity, tickets_sold, now() AS stamp
-FROM events WHERE id = $1
-FOR UPDATE;
-
--- name: lock_event_ticket_types
-SELECT id, name, price, quantity_available, quantity_sold, is_active
-FROM ticket_types WHERE event_id = $1
-ORDER BY id
-FOR UPDATE;
+-- The batch's locks in one round trip: the event row first (the ticket types' CTE needs it),
+-- then its ticket types in id order. now() is the transaction's timestamp: it marks what this
+-- batch wrote. An event without ticket types comes back as one row with null type columns.
+WITH event AS (
+    SELECT id, name, status, start_time <= now() AS started, total_capacity, tickets_sold,
+           now() AS stamp
+    FROM events WHERE id = $1
+    FOR UPDATE
+), types AS (
+    SELECT id, name, price, quantity_available, quantity_sold, is_active
+    FROM ticket_types
+    WHERE event_id = $1 AND EXISTS (SELECT 1 FROM event)
+    ORDER BY id
+    FOR UPDATE
+)
+SELECT event.*, types.id AS type_id, types.name AS type_name, types.price,
+       types.quantity_available, types.quantity_sold, types.is_active
+FROM event LEFT JOIN types ON true
+ORDER BY types.id;
 
 -- name: ticket_types_elsewhere
 SELECT count(*) FROM ticket_types WHERE id = ANY($1::bigint[]);

@@ -1,0 +1,261 @@
+"""Hot-event on-sale benchmark: C attendees booking one ticket each of ONE event, for T seconds.
+
+Runs the same load against a server with batching (BOOKING_BATCH_MAX=256) and one without
+(BOOKING_BATCH_MAX=1: a plain per-request FOR UPDATE transaction), in the same run, on a
+private embedded PostgreSQL; prints bookings/s and latency percentiles, checks that nothing
+was oversold, and writes the raw figures as JSON.
+
+    .venv/bin/python loadtest/bench_booking.py [--seconds 10] [--clients 16,64,256] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
+from server.passwords import _hash_sync  # noqa: E402
+from server.tokens import issue_token  # noqa: E402
+
+SECRET = "bench-secret-" + "x" * 40
+STOCK = 10_000_000
+
+
+@dataclass
+class Run:
+    mode: str
+    batch_max: int
+    clients: int
+    seconds: float
+    bookings: int
+    errors: int
+    rejected: int
+    per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    max_ms: float
+    sold: int
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    def __init__(self, dsn: str, batch_max: int) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": dsn,
+            "PORT": str(self.port),
+            "JWT_SECRET": SECRET,
+            "RATE_LIMITS": "off",
+            "LOG_LEVEL": "WARNING",
+            "BOOKING_BATCH_MAX": str(batch_max),
+            "DB_POOL_MAX": "20",
+        }
+        self.process = subprocess.Popen([sys.executable, "-m", "server"], cwd=REPO, env=env)
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/api/health", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+
+
+async def prepare(dsn: str, attendees: int) -> tuple[int, int, list[str]]:
+    """An event with one huge ticket type, and ``attendees`` accounts with tokens."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        tag = str(time.monotonic_ns())
+        hashed = _hash_sync("bench-Password-1")
+        organizer = await conn.fetchval(
+            "INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, 'organizer') RETURNING id",
+            f"org{tag}", f"org{tag}@example.org", hashed,
+        )  # fmt: skip
+        event = await conn.fetchval(
+            "INSERT INTO events (organizer_id, name, location, start_time, total_capacity) "
+            "VALUES ($1, 'Hot on-sale', 'Arena', now() + interval '30 days', $2) RETURNING id",
+            organizer, STOCK,
+        )  # fmt: skip
+        ticket = await conn.fetchval(
+            "INSERT INTO ticket_types (event_id, name, price, quantity_available) "
+            "VALUES ($1, 'GA', 49.00, $2) RETURNING id",
+            event, STOCK,
+        )  # fmt: skip
+        ids = await conn.fetch(
+            "INSERT INTO users (username, email, password_hash, role) "
+            "SELECT 'fan' || $1 || '-' || n, 'fan' || $1 || '-' || n || '@example.org', $2, 'attendee' "
+            "FROM generate_series(1, $3) AS n RETURNING id",
+            tag, hashed, attendees,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    tokens = [issue_token(SECRET, r["id"], "access", 3600) for r in ids]
+    return event, ticket, tokens
+
+
+async def hammer(
+    url: str, event: int, ticket: int, tokens: list[str], seconds: float
+) -> tuple[list[float], int, int]:
+    body = json.dumps({"event_id": event, "items": [{"ticket_type_id": ticket, "quantity": 1}]})
+    latencies: list[float] = []
+    errors = rejected = 0
+    connector = aiohttp.TCPConnector(limit=len(tokens))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        deadline = time.perf_counter() + seconds
+
+        async def attendee(token: str) -> None:
+            nonlocal errors, rejected
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            while (started := time.perf_counter()) < deadline:
+                async with session.post(
+                    url + "/api/bookings/", data=body, headers=headers
+                ) as response:
+                    await response.read()
+                    if response.status == 201:
+                        latencies.append(time.perf_counter() - started)
+                    elif response.status == 400:
+                        rejected += 1
+                    else:
+                        errors += 1
+
+        await asyncio.gather(*(attendee(t) for t in tokens))
+    return latencies, errors, rejected
+
+
+async def sold(dsn: str, event: int, ticket: int) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT e.tickets_sold, e.total_capacity, t.quantity_sold, t.quantity_available, "
+            "(SELECT count(*) FROM bookings WHERE event_id = e.id AND status = 'confirmed') AS bookings "
+            "FROM events e JOIN ticket_types t ON t.event_id = e.id WHERE e.id = $1 AND t.id = $2",
+            event, ticket,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    assert row["tickets_sold"] == row["quantity_sold"] == row["bookings"], dict(row)
+    assert row["tickets_sold"] <= row["total_capacity"]
+    assert row["quantity_available"] + row["quantity_sold"] == STOCK
+    return int(row["tickets_sold"])
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
+
+
+async def measure(dsn: str, mode: str, batch_max: int, clients: int, seconds: float) -> Run:
+    event, ticket, tokens = await prepare(dsn, clients)
+    server = Server(dsn, batch_max)
+    try:
+        await hammer(server.url, event, ticket, tokens[: min(8, clients)], 1.0)  # warm up
+        latencies, errors, rejected = await hammer(server.url, event, ticket, tokens, seconds)
+    finally:
+        server.stop()
+    total = await sold(dsn, event, ticket)
+    return Run(
+        mode, batch_max, clients, seconds, len(latencies), errors, rejected,
+        round(len(latencies) / seconds, 1),
+        round(percentile(latencies, 0.50), 2), round(percentile(latencies, 0.95), 2),
+        round(percentile(latencies, 0.99), 2), round(max(latencies, default=0) * 1000, 2), total,
+    )  # fmt: skip
+
+
+def table(runs: list[Run]) -> str:
+    lines = [
+        f"{'mode':<12}{'clients':>8}{'bookings/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}  oversold",
+    ]
+    for run in runs:
+        lines.append(
+            f"{run.mode:<12}{run.clients:>8}{run.per_second:>12.0f}{run.p50_ms:>9.1f}{run.p95_ms:>9.1f}"
+            f"{run.p99_ms:>9.1f}{run.errors:>8}  no ({run.sold} sold, counters agree)"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", default="16,64,256")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "booking.json")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.clients.split(",")]
+    with tempfile.TemporaryDirectory(
+        prefix="stampede-bench-", dir=REPO / ".data" if (REPO / ".data").exists() else None
+    ) as tmp:
+        server = start_postgres(Path(tmp) / "postgres")
+        try:
+            dsn = str(server.get_uri())
+            migrate = subprocess.run(
+                [sys.executable, "-m", "server", "--migrate"], cwd=REPO, env={**os.environ, "DATABASE_URL": dsn},
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            print(migrate.stdout.strip())
+            runs = []
+            for clients in levels:
+                for mode, batch_max in (("batched", 256), ("per-request", 1)):
+                    run = await measure(dsn, mode, batch_max, clients, args.seconds)
+                    print(
+                        f"  {mode:<12} {clients:>4} clients: {run.per_second:>7.0f} bookings/s, p99 {run.p99_ms:.1f} ms",
+                        flush=True,
+                    )
+                    runs.append(run)
+        finally:
+            stop_postgres(server)
+    print()
+    print(table(runs))
+    print()
+    for clients in levels:
+        batched = next(r for r in runs if r.clients == clients and r.mode == "batched")
+        plain = next(r for r in runs if r.clients == clients and r.mode == "per-request")
+        print(
+            f"{clients:>4} clients: batched / per-request = {batched.per_second / max(plain.per_second, 0.1):.1f}x"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    machine = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    args.out.write_text(
+        json.dumps({"machine": machine, "runs": [asdict(r) for r in runs]}, indent=2) + "\n"
+    )
+    print(f"\nraw figures: {args.out.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
