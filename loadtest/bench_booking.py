@@ -228,7 +228,7 @@ def main() -> None:
             runs = []
             for clients in levels:
                 for mode, batch_max in (("batched", 256), ("per-request", 1)):
-                    run = await measure(dsn, mode, batch_max, clients, args.seconds)
+                    run = asyncio.run(measure(dsn, mode, batch_max, clients, args.seconds))
                     print(
                         f"  {mode:<12} {clients:>4} clients: {run.per_second:>7.0f} bookings/s, p99 {run.p99_ms:.1f} ms",
                         flush=True,
