@@ -57,7 +57,7 @@ class EventActor:
         self._on_stop = on_stop
         self._mailbox: asyncio.Queue[Mail | None] = asyncio.Queue(settings.mailbox_size)
         self._task: asyncio.Task[None] | None = None
-        self.busy = False
+        self.busy = 0  # batches in flight
         self.stopped = False
         self._closing = False
 
@@ -81,6 +81,7 @@ class EventActor:
             raise booking_unavailable() from None
 
     async def _loop(self) -> None:
+        in_flight: set[asyncio.Task[None]] = set()
         try:
             while True:
                 first = await self._next()
@@ -91,11 +92,26 @@ class EventActor:
                 batch = [first, *self._drain(self._settings.batch_max - 1)]
                 live = [(command, future) for command, future in batch if not future.done()]
                 if live:
-                    await self._process(live)
+                    await self._start(live, in_flight)
         finally:
+            await asyncio.gather(*in_flight, return_exceptions=True)
             self.stopped = True
             self._fail_waiting()
             self._on_stop(self)
+
+    async def _start(self, live: list[Mail], in_flight: set[asyncio.Task[None]]) -> None:
+        """Run a batch, and return once it holds the event's lock.
+
+        The next batch then starts at once: its BEGIN and lock request wait in PostgreSQL for
+        this batch's COMMIT, instead of being sent after it. Two batches at most are in flight.
+        """
+        locked = asyncio.Event()
+        task = asyncio.create_task(self._process(live, locked.set))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+        waiter = asyncio.create_task(locked.wait())
+        await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
 
     async def _next(self) -> Mail | None:
         """The next mail; None to re-check for closing. An idle wait ends the actor."""
@@ -117,12 +133,12 @@ class EventActor:
                 batch.append(mail)
         return batch
 
-    async def _process(self, live: list[Mail]) -> None:
-        self.busy = True
+    async def _process(self, live: list[Mail], on_locked: Callable[[], None]) -> None:
+        self.busy += 1
         try:
-            result = await self._runner.run(self.event_id, [command for command, _ in live])
+            result = await self._runner.run(self.event_id, [c for c, _ in live], on_locked)
         finally:
-            self.busy = False
+            self.busy -= 1
         for (_, future), outcome in zip(live, result.outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)

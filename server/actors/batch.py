@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -55,6 +55,10 @@ TRANSIENT = (
 MAX_ATTEMPTS = 4
 MAX_TOTAL = Decimal("9999999999.99")  # bookings.total_price is numeric(12, 2)
 BOOKING_NOT_FOUND = "No Booking matches the given query."
+
+
+def _nothing() -> None:
+    pass
 
 
 def booking_unavailable() -> ServiceUnavailable:
@@ -107,13 +111,21 @@ class BatchRunner:
         self._pool = pool
         self._q = queries
 
-    async def run(self, event_id: int, commands: Sequence[Command]) -> BatchResult:
-        """Every command's outcome; a batch that cannot commit answers 503 to each command."""
+    async def run(
+        self, event_id: int, commands: Sequence[Command], on_locked: Callable[[], None] = _nothing
+    ) -> BatchResult:
+        """Every command's outcome; a batch that cannot commit answers 503 to each command.
+
+        ``on_locked`` is called once the batch holds the event's lock: a later batch started
+        after that waits for this one's commit, so batches keep their order.
+        """
         try:
-            return await self._run_with_retries(event_id, commands)
+            return await self._run_with_retries(event_id, commands, on_locked)
         except TRANSIENT:
+            on_locked()
             log.warning("event %s: batch of %d failed after retries", event_id, len(commands))
         except Exception:
+            on_locked()
             if len(commands) > 1:  # find the culprit: every other command still gets its answer
                 log.exception("event %s: batch failed; running its commands one by one", event_id)
                 results = [await self.run(event_id, [c]) for c in commands]
@@ -122,13 +134,16 @@ class BatchRunner:
             log.exception("event %s: command %r failed", event_id, commands[0])
         return BatchResult([booking_unavailable() for _ in commands], None)
 
-    async def _run_with_retries(self, event_id: int, commands: Sequence[Command]) -> BatchResult:
+    async def _run_with_retries(
+        self, event_id: int, commands: Sequence[Command], on_locked: Callable[[], None]
+    ) -> BatchResult:
         uncertain: Plan | None = None  # a plan whose COMMIT failed: it may or may not have landed
         for attempt in range(1, MAX_ATTEMPTS + 1):
             plan: Plan | None = None
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
                     locked = await conn.fetch(self._q["lock_event_for_booking"], event_id)
+                    on_locked()
                     if uncertain is not None and await self._committed(conn, uncertain):
                         return self._answers(uncertain, seq=None)
                     uncertain = None
