@@ -26,6 +26,10 @@ migrate: $(VENV)/.runtime ## apply pending migrations and exit
 	$(BIN)/python -m server --migrate
 
 bench: $(VENV)/.dev ## booking benchmark: batched vs per-request on one hot event
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& echo "installing wrk (the load generator) with apt-get" \
+		&& apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } \
+		|| echo "wrk not found: using the slower Python load generator"
 	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 
 lock: $(VENV)/.dev ## re-pin every dependency into constraints.txt

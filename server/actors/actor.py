@@ -100,16 +100,16 @@ class EventActor:
             self._on_stop(self)
 
     async def _start(self, live: list[Mail], in_flight: set[asyncio.Task[None]]) -> None:
-        """Run a batch, and return once it holds the event's lock.
+        """Run a batch, and return once only its COMMIT is left.
 
         The next batch then starts at once: its BEGIN and lock request wait in PostgreSQL for
         this batch's COMMIT, instead of being sent after it. Two batches at most are in flight.
         """
-        locked = asyncio.Event()
-        task = asyncio.create_task(self._process(live, locked.set))
+        committing = asyncio.Event()
+        task = asyncio.create_task(self._process(live, committing.set))
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
-        waiter = asyncio.create_task(locked.wait())
+        waiter = asyncio.create_task(committing.wait())
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
 
@@ -133,10 +133,10 @@ class EventActor:
                 batch.append(mail)
         return batch
 
-    async def _process(self, live: list[Mail], on_locked: Callable[[], None]) -> None:
+    async def _process(self, live: list[Mail], before_commit: Callable[[], None]) -> None:
         self.busy += 1
         try:
-            result = await self._runner.run(self.event_id, [c for c, _ in live], on_locked)
+            result = await self._runner.run(self.event_id, [c for c, _ in live], before_commit)
         finally:
             self.busy -= 1
         for (_, future), outcome in zip(live, result.outcomes, strict=True):

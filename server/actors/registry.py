@@ -72,4 +72,5 @@ class ActorRegistry:
         self._closing = True
         actors = list(self._actors.values())
         await asyncio.gather(*(actor.close() for actor in actors))
+        await self._runner.close()
         log.info("closed %d event actors", len(actors))

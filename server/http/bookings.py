@@ -69,6 +69,8 @@ def _command(user_id: int, data: dict[str, object], key: str | None) -> BookTick
     if len({type_id for type_id, _ in items}) != len(items):
         message = "One or more ticket types are invalid."
         raise BookingRejected(message, code="invalid_ticket_types", non_field_errors=[message])
+    if key is None:
+        return BookTickets(user_id, items)
     digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).digest()
     return BookTickets(user_id, items, key, digest)
 

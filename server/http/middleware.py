@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import itertools
+import secrets
 import time
-import uuid
 
 import asyncpg
 from aiohttp import web
@@ -30,6 +31,10 @@ DATABASE_GONE = (
     ConnectionError,
 )
 request_id_key = web.RequestKey("request_id", str)
+# Request ids: a random prefix per process and a counter; unique across instances, and far
+# cheaper than a uuid4 per request on the booking hot path.
+_ID_PREFIX = secrets.token_hex(6)
+_id_counter = itertools.count(1)
 # A caller's id is kept only when it is short and harmless to log.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -37,7 +42,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 @web.middleware
 async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
+    request_id = incoming if _SAFE_ID.match(incoming) else f"{_ID_PREFIX}{next(_id_counter):010x}"
     request[request_id_key] = request_id
     started = time.perf_counter()
     status = 500
@@ -48,15 +53,16 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
             response.headers[REQUEST_ID_HEADER] = request_id
         return response
     finally:
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        access_log.info(
-            "%s %s %s %.1fms rid=%s",
-            request.method,
-            request.path_qs,
-            status,
-            elapsed_ms,
-            request_id,
-        )
+        if access_log.isEnabledFor(logging.INFO):
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            access_log.info(
+                "%s %s %s %.1fms rid=%s",
+                request.method,
+                request.path_qs,
+                status,
+                elapsed_ms,
+                request_id,
+            )
 
 
 # Statuses aiohttp raises by itself (routing, body size), mapped to our codes and messages.
