@@ -172,7 +172,8 @@ class BatchRunner:
                 async with self._connection() as conn, conn.transaction():
                     locked = await conn.fetch(self._q["lock_event_for_booking"], event_id)
                     if uncertain is not None and await self._committed(conn, uncertain):
-                        return self._answers(uncertain, seq=None)
+                        # It did commit: its answers stand, and the event is at least this new.
+                        return self._answers(uncertain, seq=locked[0]["seq"])
                     uncertain = None
                     plan = await self._plan(conn, event_id, locked, commands)
                     seq = await self._apply(conn, plan) if plan.writes else None

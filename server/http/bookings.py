@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from typing import Any
 
 import orjson
 from aiohttp import web
@@ -64,8 +65,8 @@ def _idempotency_key(request: web.Request) -> str | None:
     return key
 
 
-def _command(user_id: int, data: dict[str, object], key: str | None) -> BookTickets:
-    items = tuple((item["ticket_type_id"], item["quantity"]) for item in data["items"])  # type: ignore[attr-defined]
+def _command(user_id: int, data: dict[str, Any], key: str | None) -> BookTickets:
+    items = tuple((item["ticket_type_id"], item["quantity"]) for item in data["items"])
     if len({type_id for type_id, _ in items}) != len(items):
         message = "One or more ticket types are invalid."
         raise BookingRejected(message, code="invalid_ticket_types", non_field_errors=[message])

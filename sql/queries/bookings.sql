@@ -3,7 +3,7 @@
 -- then its ticket types in id order. now() is the transaction's timestamp: it marks what this
 -- batch wrote. An event without ticket types comes back as one row with null type columns.
 WITH event AS (
-    SELECT id, name, status, start_time <= now() AS started, total_capacity, tickets_sold,
+    SELECT id, name, status, start_time <= now() AS started, total_capacity, tickets_sold, seq,
            now() AS stamp
     FROM events WHERE id = $1
     FOR UPDATE
