@@ -30,6 +30,7 @@ from server.keys import (
     bookings_key,
     config_key,
     events_key,
+    hub_key,
     jwt_key_key,
     mailer_key,
     pool_key,
@@ -40,6 +41,8 @@ from server.keys import (
 from server.mail import Mailer, SmtpTarget
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
+from server.ws import hub as live_hub
+from server.ws.hub import Hub
 
 __all__ = ["create_app"]
 
@@ -60,6 +63,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         *mail.QUERIES,
         *batch.QUERIES,
         *bookings.QUERIES,
+        *live_hub.QUERIES,
     )
     pool = await connect_pool(
         config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
@@ -104,7 +108,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     app[accounts_key] = Accounts(
         pool, queries, config, app[jwt_key_key], mailer, app[user_cache_key]
     )
-    app[events_key] = Events(pool, queries)
+    app[events_key] = Events(pool, queries, app[hub_key].changed)
     sender = asyncio.create_task(mailer.run(), name="outbox-sender")
     try:
         yield
@@ -127,12 +131,30 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
     registry = ActorRegistry(
         BatchRunner(app[pool_key], app[queries_key]), settings, config.max_actors
     )
+    registry.on_commit.append(app[hub_key].changed)  # after each commit, never before
     app[actors_key] = registry
     app[bookings_key] = Bookings(app[pool_key], app[queries_key], registry)
     try:
         yield
     finally:
         await registry.close()
+
+
+async def live_context(app: web.Application) -> AsyncIterator[None]:
+    """The live-availability hub, and its Redis listener when REDIS_URL is set."""
+    interval = app[config_key].live_interval_ms / 1000
+    hub = Hub(app[pool_key], app[queries_key], app[redis_key], interval)
+    app[hub_key] = hub
+    hub.start()
+    try:
+        yield
+    finally:
+        await hub.stop()
+
+
+async def close_websockets(app: web.Application) -> None:
+    """First phase of shutdown: tell every websocket we are going away (1001)."""
+    await app[hub_key].close_sockets()
 
 
 def create_app(config: Config) -> web.Application:
@@ -143,7 +165,9 @@ def create_app(config: Config) -> web.Application:
     app[config_key] = config
     app.cleanup_ctx.append(database_context)
     app.cleanup_ctx.append(redis_context)
+    app.cleanup_ctx.append(live_context)
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(actors_context)
+    app.on_shutdown.append(close_websockets)
     setup_routes(app)
     return app

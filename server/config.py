@@ -42,6 +42,7 @@ class Config:
     booking_timeout: int = 10
     actor_idle_seconds: int = 60
     max_actors: int = 10_000
+    live_interval_ms: int = 50
     log_level: str = "INFO"
 
     @property
@@ -160,4 +161,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("booking_timeout", "BOOKING_TIMEOUT", _int_in(1, 600)),
     ("actor_idle_seconds", "ACTOR_IDLE_SECONDS", _int_in(1, 86_400)),
     ("max_actors", "MAX_ACTORS", _int_in(1, 1_000_000)),
+    ("live_interval_ms", "LIVE_INTERVAL_MS", _int_in(1, 60_000)),
 )

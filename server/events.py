@@ -6,7 +6,7 @@ does), so changes and bookings of one event serialise and never deadlock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,10 +87,16 @@ def check_times(data: dict[str, Any], stored: asyncpg.Record | None) -> None:
         raise FieldErrors({"non_field_errors": ["End time must be after start time."]})
 
 
+def _ignore(event_id: int) -> None:
+    pass
+
+
 @dataclass(frozen=True, slots=True)
 class Events:
     pool: asyncpg.Pool
     queries: Queries
+    # Called with the event's id after each committed change to its availability.
+    on_change: Callable[[int], None] = _ignore
 
     async def get(self, event_id: int) -> asyncpg.Record:
         row = await self.pool.fetchrow(self.queries["event_by_id"], event_id)
@@ -144,6 +150,7 @@ class Events:
             if values["status"] == "cancelled" and event["status"] != "cancelled":
                 await self._cancel(conn, event_id)
             await conn.execute(self.queries["update_event"], event_id, *values.values())
+        self.on_change(event_id)
         return await self.get(event_id)
 
     async def _cancel(self, conn: asyncpg.Connection, event_id: int) -> None:
@@ -191,7 +198,8 @@ class Events:
                 conn, "insert_ticket_type", event_id, *(values[f] for f in TICKET_TYPE_FIELDS)
             )
             await conn.execute(self.queries["bump_event_seq"], event_id)
-            return row
+        self.on_change(event_id)
+        return row
 
     async def _write_ticket_type(
         self, conn: asyncpg.Connection, query: str, *args: Any
@@ -226,7 +234,8 @@ class Events:
                 conn, "update_ticket_type", type_id, event_id, *values
             )
             await conn.execute(self.queries["bump_event_seq"], event_id)
-            return row
+        self.on_change(event_id)
+        return row
 
     async def delete_ticket_type(self, user: User, event_id: int, type_id: int) -> None:
         async with self._locked(user, event_id) as (conn, _):
@@ -240,3 +249,4 @@ class Events:
                 )
             await conn.execute(self.queries["delete_ticket_type"], type_id)
             await conn.execute(self.queries["bump_event_seq"], event_id)
+        self.on_change(event_id)

@@ -14,6 +14,7 @@ from server.db import Queries
 from server.events import Events
 from server.mail import Mailer
 from server.users import UserCache
+from server.ws.hub import Hub
 
 __all__ = [
     "accounts_key",
@@ -21,6 +22,7 @@ __all__ = [
     "bookings_key",
     "config_key",
     "events_key",
+    "hub_key",
     "jwt_key_key",
     "mailer_key",
     "pool_key",
@@ -42,3 +44,4 @@ events_key = web.AppKey("events", Events)
 actors_key = web.AppKey("actors", ActorRegistry)
 bookings_key = web.AppKey("bookings", Bookings)
 user_cache_key = web.AppKey("user_cache", UserCache)
+hub_key = web.AppKey("hub", Hub)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from server.http import accounts, bookings, events, health
+from server.ws import handlers as live
 
 __all__ = ["ROUTES", "Route", "setup_routes"]
 
@@ -65,6 +66,9 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", BOOKING + "/cancel", bookings.cancel_booking, "booking-partial-cancel"),
     Route("GET", "/api/users/me/bookings", bookings.my_bookings, "my-bookings"),
     Route("GET", EVENT + "/bookings", bookings.event_bookings, "event-bookings"),
+    # Live availability (websockets)
+    Route("GET", "/ws/events/{event_id}", live.event_socket, "ws-event"),
+    Route("GET", "/ws", live.multiplexed_socket, "ws"),
 )  # fmt: skip
 
 

@@ -1,0 +1,102 @@
+"""``GET /ws/events/{event_id}`` (one event) and ``GET /ws`` (subscribe and unsubscribe by message).
+
+Every server message is one JSON text frame: the event's current state first, then its whole
+new state after each committed change. No token is needed: availability is public.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from server.keys import hub_key
+from server.ws.hub import Hub, Subscription
+
+__all__ = ["CLOSE_NOT_FOUND", "event_socket", "multiplexed_socket"]
+
+CLOSE_NOT_FOUND = 4404
+HEARTBEAT = 30.0
+MAX_MESSAGE = 4096  # client messages are tiny; a bigger one closes that socket (1009)
+MAX_ID = 2**63 - 1
+
+
+def _error(code: str, detail: str) -> str:
+    return orjson.dumps({"type": "error", "code": code, "detail": detail}).decode()
+
+
+def _not_found(event_id: object) -> str:
+    return _error("not_found", f"No Event matches the given query (event_id {event_id}).")
+
+
+async def _open(request: web.Request) -> tuple[web.WebSocketResponse, Hub, Subscription]:
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
+    await ws.prepare(request)
+    hub = request.app[hub_key]
+    hub.sockets.add(ws)
+    return ws, hub, Subscription(ws, hub.interval)
+
+
+async def _close(ws: web.WebSocketResponse, hub: Hub, subscription: Subscription) -> None:
+    for event_id in list(subscription.events):
+        hub.unwatch(event_id, subscription)
+    await subscription.close()
+    hub.sockets.discard(ws)
+
+
+def _event_id(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int) and 0 < raw <= MAX_ID:
+        return raw
+    if isinstance(raw, str) and raw.isdigit() and 0 < int(raw) <= MAX_ID:
+        return int(raw)
+    return None
+
+
+async def event_socket(request: web.Request) -> web.WebSocketResponse:
+    ws, hub, subscription = await _open(request)
+    try:
+        event_id = _event_id(request.match_info["event_id"])
+        if event_id is None or not await hub.watch(event_id, subscription):
+            await subscription.send_now(_not_found(request.match_info["event_id"]))
+            await ws.close(code=CLOSE_NOT_FOUND, message=b"not found")
+            return ws
+        async for message in ws:  # nothing to say here; reading ends the handler on close
+            if message.type == WSMsgType.TEXT:
+                await subscription.send_now(_error("bad_request", "This socket takes no messages."))
+    finally:
+        await _close(ws, hub, subscription)
+    return ws
+
+
+async def multiplexed_socket(request: web.Request) -> web.WebSocketResponse:
+    ws, hub, subscription = await _open(request)
+    try:
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await _command(hub, subscription, message.data)
+            elif message.type == WSMsgType.BINARY:
+                await subscription.send_now(_error("bad_request", "Send JSON text frames."))
+    finally:
+        await _close(ws, hub, subscription)
+    return ws
+
+
+async def _command(hub: Hub, subscription: Subscription, text: str) -> None:
+    """``{"op": "subscribe" | "unsubscribe", "event_id": N}``; anything else is a bad request
+    answered on the socket, which stays open. An unknown event is answered with not_found."""
+    try:
+        command = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        command = None
+    op = command.get("op") if isinstance(command, dict) else None
+    event_id = _event_id(command.get("event_id")) if isinstance(command, dict) else None
+    if op not in ("subscribe", "unsubscribe") or event_id is None:
+        expected = 'Expected {"op": "subscribe" | "unsubscribe", "event_id": <positive integer>}.'
+        await subscription.send_now(_error("bad_request", expected))
+    elif op == "unsubscribe":
+        hub.unwatch(event_id, subscription)
+    elif event_id not in subscription.events and not await hub.watch(event_id, subscription):
+        await subscription.send_now(_not_found(event_id))

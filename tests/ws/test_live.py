@@ -1,0 +1,237 @@
+"""Live availability over websockets, on real PostgreSQL (and a real Redis for two instances)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from server.app import create_app
+from server.config import Config
+from server.embedded.redis import RedisServer
+from tests.support.api import Api
+from tests.support.crowd import Member, make_users
+
+
+async def _receive(ws: aiohttp.ClientWebSocketResponse, seconds: float = 1.0) -> dict[str, Any]:
+    message = await ws.receive(timeout=seconds)
+    assert message.type == aiohttp.WSMsgType.TEXT, message
+    data: dict[str, Any] = message.json()
+    return data
+
+
+async def _until(
+    ws: aiohttp.ClientWebSocketResponse, predicate: Any, seconds: float = 1.0
+) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        state = await _receive(ws, seconds=max(0.01, deadline - time.monotonic()))
+        if predicate(state):
+            return state
+
+
+async def _book(
+    client: TestClient[Any, Any], member: Member, event_id: int, type_id: int, quantity: int = 1
+) -> int:
+    body = {"event_id": event_id, "items": [{"ticket_type_id": type_id, "quantity": quantity}]}
+    response = await client.post("/api/bookings/", json=body, headers=member.headers)
+    return response.status
+
+
+async def _shop(api: Api, stock: int = 100) -> tuple[dict[str, Any], dict[str, Any]]:
+    owner = await api.organizer()
+    event = await api.event(owner, total_capacity=1000)
+    ticket = await api.ticket_type(
+        owner, event["id"], name="VIP", price="99.00", quantity_available=stock
+    )
+    return event, ticket
+
+
+async def test_snapshot_then_each_committed_change(
+    api: Api, config: Config, database_url: str
+) -> None:
+    event, ticket = await _shop(api)
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    async with api.client.ws_connect(f"/ws/events/{event['id']}") as ws:
+        first = await _receive(ws)
+        assert first == {
+            "type": "availability", "event_id": event["id"], "seq": first["seq"], "status": "upcoming",
+            "total_capacity": 1000, "tickets_sold": 0, "tickets_available": 100,
+            "ticket_types": [{"id": ticket["id"], "name": "VIP", "price": "99.00", "quantity_available": 100,
+                              "quantity_sold": 0, "is_active": True}],
+        }  # fmt: skip
+        started = time.monotonic()
+        assert await _book(api.client, member, event["id"], ticket["id"], 3) == 201
+        update = await _until(ws, lambda s: s["tickets_sold"] == 3)
+        assert time.monotonic() - started < 1.0
+        assert update["seq"] > first["seq"]
+        rest = await (await api.client.get(f"/api/events/{event['id']}/")).json()
+        assert (update["tickets_sold"], update["tickets_available"]) == (
+            rest["tickets_sold"],
+            rest["tickets_available"],
+        )
+        assert update["ticket_types"][0]["quantity_available"] == 97
+
+
+async def test_organizer_changes_are_published_too(api: Api) -> None:
+    owner = await api.organizer()
+    event = await api.event(owner, total_capacity=50)
+    async with api.client.ws_connect(f"/ws/events/{event['id']}") as ws:
+        assert (await _receive(ws))["ticket_types"] == []
+        await api.ticket_type(owner, event["id"], name="GA", quantity_available=20)
+        assert (await _until(ws, lambda s: s["ticket_types"]))["tickets_available"] == 20
+        await api.client.patch(
+            f"/api/events/{event['id']}/", json={"status": "cancelled"}, headers=owner.headers
+        )
+        closed = await _until(ws, lambda s: s["status"] == "cancelled")
+        assert closed["tickets_available"] == 0
+        assert closed["ticket_types"][0]["is_active"] is False
+
+
+async def test_unknown_event_is_an_error_then_4404(api: Api) -> None:
+    for path in ("/ws/events/987654", "/ws/events/abc"):
+        async with api.client.ws_connect(path) as ws:
+            error = await _receive(ws)
+            assert (error["type"], error["code"]) == ("error", "not_found")
+            closing = await ws.receive(timeout=1)
+            assert closing.type == aiohttp.WSMsgType.CLOSE
+            assert ws.close_code == 4404
+
+
+async def test_multiplexed_socket_subscribes_and_survives_bad_messages(
+    api: Api, config: Config, database_url: str
+) -> None:
+    event, ticket = await _shop(api)
+    other, _ = await _shop(api)
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    async with api.client.ws_connect("/ws") as ws:
+        for bad in ("not json", '{"op": "dance"}', '{"op": "subscribe", "event_id": "x"}', "[]"):
+            await ws.send_str(bad)
+            error = await _receive(ws)
+            assert (error["type"], error["code"]) == ("error", "bad_request")
+        await ws.send_json({"op": "subscribe", "event_id": 987654})
+        assert (await _receive(ws))["code"] == "not_found"
+        await ws.send_json({"op": "subscribe", "event_id": event["id"]})
+        await ws.send_json({"op": "subscribe", "event_id": other["id"]})
+        firsts = {(await _receive(ws))["event_id"] for _ in range(2)}
+        assert firsts == {event["id"], other["id"]}
+        await ws.send_json({"op": "unsubscribe", "event_id": other["id"]})
+        await asyncio.sleep(0.1)
+        assert await _book(api.client, member, event["id"], ticket["id"]) == 201
+        update = await _receive(ws)
+        assert (update["event_id"], update["tickets_sold"]) == (event["id"], 1)
+        assert not ws.closed
+
+
+async def test_a_burst_is_coalesced_and_ends_on_the_final_state(
+    api: Api, config: Config, database_url: str
+) -> None:
+    event, ticket = await _shop(api, stock=500)
+    crowd = await make_users(database_url, config.jwt_secret or "", 500)
+    async with api.client.ws_connect(f"/ws/events/{event['id']}") as ws:
+        await _receive(ws)
+        statuses = await asyncio.gather(
+            *(_book(api.client, m, event["id"], ticket["id"]) for m in crowd)
+        )
+        assert statuses == [201] * 500
+        received = [await _until(ws, lambda s: True, seconds=2.0)]
+        while received[-1]["tickets_sold"] < 500:
+            received.append(await _receive(ws, seconds=2.0))
+        assert len(received) < 100  # far fewer messages than bookings
+        seqs = [s["seq"] for s in received]
+        assert seqs == sorted(seqs)
+        rest = await (await api.client.get(f"/api/events/{event['id']}/")).json()
+        assert (received[-1]["tickets_sold"], received[-1]["tickets_available"]) == (
+            rest["tickets_sold"],
+            rest["tickets_available"],
+        )
+
+
+async def test_a_client_that_never_reads_does_not_delay_one_that_does(
+    api: Api, config: Config, database_url: str
+) -> None:
+    event, ticket = await _shop(api, stock=1000)
+    crowd = await make_users(database_url, config.jwt_secret or "", 50)
+    async with (
+        api.client.ws_connect(f"/ws/events/{event['id']}") as stalled,
+        api.client.ws_connect(f"/ws/events/{event['id']}") as reader,
+    ):
+        await _receive(reader)
+        delays = []
+        for round_ in range(5):
+            started = time.monotonic()
+            await asyncio.gather(
+                *(
+                    _book(api.client, m, event["id"], ticket["id"])
+                    for m in crowd[round_ * 10 : round_ * 10 + 10]
+                )
+            )
+            await _until(reader, lambda s, n=round_: s["tickets_sold"] == (n + 1) * 10)
+            delays.append(time.monotonic() - started)
+        assert max(delays) < 1.0, delays
+        assert not stalled.closed
+
+
+async def test_two_instances_share_changes_through_redis(
+    config: Config, database_url: str, redis_server: RedisServer, aiohttp_client: AiohttpClient
+) -> None:
+    settings = dataclasses.replace(config, redis_url=redis_server.url)
+    booking_side = await aiohttp_client(create_app(settings))
+    watching_side = await aiohttp_client(create_app(settings))
+    event, ticket = await _shop(Api(booking_side))
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    async with watching_side.ws_connect(f"/ws/events/{event['id']}") as ws:
+        await _receive(ws)
+        started = time.monotonic()
+        assert await _book(booking_side, member, event["id"], ticket["id"], 2) == 201
+        update = await _until(ws, lambda s: s["tickets_sold"] == 2)
+        assert time.monotonic() - started < 1.0
+        assert update["ticket_types"][0]["quantity_available"] == 98
+
+
+async def test_after_redis_returns_the_watcher_resynchronises(
+    config: Config, database_url: str, tmp_path: Path, aiohttp_client: AiohttpClient
+) -> None:
+    redis = RedisServer(tmp_path / "redis")
+    redis.start()
+    try:
+        settings = dataclasses.replace(config, redis_url=redis.url)
+        booking_side = await aiohttp_client(create_app(settings))
+        watching_side = await aiohttp_client(create_app(settings))
+        event, ticket = await _shop(Api(booking_side))
+        [member] = await make_users(database_url, config.jwt_secret or "", 1)
+        async with watching_side.ws_connect(f"/ws/events/{event['id']}") as ws:
+            await _receive(ws)
+            redis.stop()
+            assert (
+                await _book(booking_side, member, event["id"], ticket["id"], 4) == 201
+            )  # bookings go on
+            with pytest.raises(TimeoutError):
+                await _receive(ws, seconds=0.5)  # the other instance cannot know yet
+            redis.start()
+            update = await _until(ws, lambda s: s["tickets_sold"] == 4, seconds=5.0)
+            assert update["tickets_available"] == 96
+            assert not ws.closed
+    finally:
+        redis.stop()
+
+
+async def test_shutdown_closes_sockets_with_1001(
+    config: Config, aiohttp_client: AiohttpClient
+) -> None:
+    client = await aiohttp_client(create_app(config))
+    event, _ = await _shop(Api(client))
+    ws = await client.ws_connect(f"/ws/events/{event['id']}")
+    await _receive(ws)
+    await client.app.shutdown()
+    closing = await ws.receive(timeout=2)
+    assert closing.type == aiohttp.WSMsgType.CLOSE
+    assert ws.close_code == 1001
+    await ws.close()
