@@ -11,10 +11,18 @@ export HOST PORT
 
 .PHONY: run test lint migrate bench lock clean
 
+# $(call ensure,COMMAND,DEBIAN PACKAGE,WHY): install a Debian package when its command is
+# missing and we may (root with apt-get); otherwise say what will be missing.
+ensure = command -v $(1) >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	&& echo "installing $(2) with apt-get ($(3))" && apt-get update -qq >/dev/null \
+	&& apt-get install -y -qq $(2) >/dev/null 2>&1; } \
+	|| echo "$(1) not found and not installable here: $(3) needs it"
+
 run: $(VENV)/.runtime ## serve on HOST:PORT (default 127.0.0.1:8000)
 	$(BIN)/python -m server
 
 test: $(VENV)/.dev ## run the whole test suite (starts its own PostgreSQL and Redis)
+	@$(call ensure,chromium,chromium,the live page's browser test)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev ## ruff, ruff format --check, mypy --strict
@@ -26,10 +34,7 @@ migrate: $(VENV)/.runtime ## apply pending migrations and exit
 	$(BIN)/python -m server --migrate
 
 bench: $(VENV)/.dev ## booking benchmark: batched vs per-request on one hot event
-	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-		&& echo "installing wrk (the load generator) with apt-get" \
-		&& apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; } \
-		|| echo "wrk not found: using the slower Python load generator"
+	@$(call ensure,wrk,wrk,the benchmark's load generator; without it a slower Python one)
 	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 
 lock: $(VENV)/.dev ## re-pin every dependency into constraints.txt

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.http import accounts, bookings, events, health
+from server.http import accounts, bookings, events, health, pages
 from server.ws import handlers as live
 
 __all__ = ["ROUTES", "Route", "setup_routes"]
@@ -69,6 +69,8 @@ ROUTES: tuple[Route, ...] = (
     # Live availability (websockets)
     Route("GET", "/ws/events/{event_id}", live.event_socket, "ws-event"),
     Route("GET", "/ws", live.multiplexed_socket, "ws"),
+    Route("GET", "/events/{event_id}/live", pages.live_page, "live-page"),
+    Route("GET", "/static/{name}", pages.static_asset, "static"),
 )  # fmt: skip
 
 

@@ -56,6 +56,8 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "event-bookings": (401, 403, 403, 200),
     "ws-event": (101, 101, 101, 101),  # availability is public: the upgrade succeeds for all
     "ws": (101, 101, 101, 101),
+    "live-page": PUBLIC_200,
+    "static": PUBLIC_200,
 }
 
 _n = itertools.count(1)
@@ -132,6 +134,7 @@ async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Rou
         route.path.replace("{event_id}", str(event["id"]))
         .replace("{ticket_type_id}", str(ticket["id"]))
         .replace("{reference}", reference)
+        .replace("{name}", "live.js")
         .replace("{uid:[0-9A-Za-z_\\-]+}", "MQ")
         .replace("{token:[0-9A-Za-z]{1,13}-[0-9A-Za-z]{1,32}}", "abc-def")
     )

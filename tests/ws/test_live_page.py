@@ -1,0 +1,83 @@
+"""The live page in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+from playwright.async_api import Browser, async_playwright, expect
+
+from server.config import Config
+from tests.support.api import Api
+from tests.support.crowd import make_users
+
+# As the machine notes advise for a closed network: no background traffic, no sandbox as root.
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Chromium is missing: `make test` installs it (apt-get install chromium) when run as root"
+        )
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def test_the_page_updates_without_reload(
+    api: Api, config: Config, database_url: str, browser: Browser
+) -> None:
+    owner = await api.organizer()
+    event = await api.event(owner, name="Opening Night", total_capacity=100)
+    vip = await api.ticket_type(owner, event["id"], name="VIP", quantity_available=10)
+    standard = await api.ticket_type(owner, event["id"], name="Standard", quantity_available=40)
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    response = await page.goto(str(api.client.make_url(f"/events/{event['id']}/live")))
+    assert response is not None
+    assert response.status == 200
+    assert "script-src 'self'" in (await response.all_headers())["content-security-policy"]
+    # expect() polls with Playwright's own selectors: the page's CSP forbids eval'd scripts.
+    await expect(page.locator("#available-total")).to_have_text("50")
+    assert await page.text_content("#event-name") == "Opening Night"
+    assert "10" in (await page.text_content(f"[data-ticket-type-id='{vip['id']}']") or "")
+    navigations = []
+    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    body = {
+        "event_id": event["id"],
+        "items": [
+            {"ticket_type_id": vip["id"], "quantity": 3},
+            {"ticket_type_id": standard["id"], "quantity": 2},
+        ],
+    }
+    booked = await api.client.post("/api/bookings/", json=body, headers=member.headers)
+    assert booked.status == 201
+
+    await expect(page.locator("#available-total")).to_have_text("45", timeout=3000)
+    assert "7 left" in (await page.text_content(f"[data-ticket-type-id='{vip['id']}']") or "")
+    assert "38 left" in (await page.text_content(f"[data-ticket-type-id='{standard['id']}']") or "")
+    assert await page.text_content("#connection") == "live"
+    assert navigations == []  # no reload happened
+    assert errors == []
+
+
+async def test_an_unknown_event_says_so_and_stops(api: Api, browser: Browser) -> None:
+    page = await browser.new_page()
+    await page.goto(str(api.client.make_url("/events/987654/live")))
+    await expect(page.locator("#connection")).to_have_text("no such event")
+    assert await page.text_content("#event-name") == "No such event"
