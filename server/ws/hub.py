@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 
@@ -97,10 +98,17 @@ class Hub:
     def changed(self, event_id: int, seq: int | None = None) -> None:
         """A change to the event was committed: publish its new state (coalesced)."""
         self._dirty.add(event_id)
-        if event_id not in self._publishers:
+        running = self._publishers.get(event_id)
+        # A publisher that has returned but whose done-callback has not run yet must not
+        # count: it will not see this change.
+        if running is None or running.done():
             task = asyncio.create_task(self._publish(event_id))
             self._publishers[event_id] = task
-            task.add_done_callback(lambda _: self._publishers.pop(event_id, None))
+            task.add_done_callback(functools.partial(self._forget_publisher, event_id))
+
+    def _forget_publisher(self, event_id: int, task: asyncio.Task[None]) -> None:
+        if self._publishers.get(event_id) is task:
+            del self._publishers[event_id]
 
     async def _publish(self, event_id: int) -> None:
         while event_id in self._dirty:
