@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from server.actors.batch import BOOKING_NOT_FOUND
 from server.actors.commands import Booked, BookTickets, CancelBooking, Outcome
 from server.actors.registry import ActorRegistry
 from server.db import Queries
@@ -22,7 +23,6 @@ QUERIES = (
     "booking_event", "booking_details", "booking_items_detail", "count_user_bookings",
     "user_booking_references", "count_event_bookings", "event_booking_references",
 )  # fmt: skip
-BOOKING_NOT_FOUND = "No Booking matches the given query."
 
 
 @dataclass(frozen=True, slots=True)

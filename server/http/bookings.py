@@ -9,21 +9,21 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from server.actors.batch import BOOKING_NOT_FOUND
 from server.actors.commands import BookingRejected, BookTickets
 from server.auth import require_role
-from server.bookings import BOOKING_NOT_FOUND, BookingFilters
+from server.bookings import BookingFilters
 from server.errors import ApiError, FieldErrors, NotFound, PermissionDenied
 from server.http.body import read_json_object
 from server.http.events import path_id
 from server.http.pagination import Page, paginated
-from server.http.validation import DateTime, Integer, Invalid, ListOf, Schema
+from server.http.validation import MAX_ID, DateTime, Integer, Invalid, ListOf, Schema
 from server.jsonio import json_response
 from server.keys import bookings_key, events_key
 from server.users import ATTENDEE, ORGANIZER
 
 __all__ = ["BOOKING", "BOOKING_STATUSES", "IDEMPOTENCY_HEADER"]
 
-MAX_ID = 2**63 - 1
 MAX_ITEMS = 100
 BOOKING_STATUSES = ("pending", "confirmed", "cancelled")
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -12,6 +12,7 @@ from server.events import EventFilters
 from server.http.body import read_json_object
 from server.http.pagination import Page, paginated
 from server.http.validation import (
+    MAX_ID,
     Boolean,
     Choice,
     DateTime,
@@ -29,7 +30,6 @@ from server.users import ORGANIZER
 __all__ = ["EVENT", "EVENT_STATUSES", "TICKET_TYPE", "path_id"]
 
 EVENT_STATUSES = ("upcoming", "cancelled", "sold_out", "past")
-MAX_ID = 2**63 - 1
 
 EVENT = Schema(
     {

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from server.errors import FieldErrors
 
 __all__ = [
+    "MAX_ID",
     "Boolean",
     "Choice",
     "DateTime",
@@ -28,6 +29,7 @@ __all__ = [
 ]
 
 MAX_INT = 2147483647
+MAX_ID = 2**63 - 1  # ids are bigint: a larger number names nothing
 REQUIRED = "This field is required."
 NULL = "This field may not be null."
 

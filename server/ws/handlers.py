@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
+from server.http.validation import MAX_ID
 from server.keys import hub_key
 from server.ws.hub import Hub, Subscription
 
@@ -19,7 +20,6 @@ __all__ = ["CLOSE_NOT_FOUND", "event_socket", "multiplexed_socket"]
 CLOSE_NOT_FOUND = 4404
 HEARTBEAT = 30.0
 MAX_MESSAGE = 4096  # client messages are tiny; a bigger one closes that socket (1009)
-MAX_ID = 2**63 - 1
 
 
 def _error(code: str, detail: str) -> str:
