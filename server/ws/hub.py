@@ -97,6 +97,8 @@ class Hub:
 
     def changed(self, event_id: int, seq: int | None = None) -> None:
         """A change to the event was committed: publish its new state (coalesced)."""
+        if self._redis is None and event_id not in self._watchers:
+            return  # nobody anywhere to tell: keep the booking path free of the extra query
         self._dirty.add(event_id)
         running = self._publishers.get(event_id)
         # A publisher that has returned but whose done-callback has not run yet must not
