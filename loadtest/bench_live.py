@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import aiohttp
@@ -66,85 +68,124 @@ class Subscriber:
     def __init__(self) -> None:
         self.seen = 0  # tickets_sold shown so far
         self.messages = 0
-        self.latencies: list[float] = []
+        self.arrivals: list[tuple[int, int, float]] = []  # (first new k, last k, receive time)
 
 
 async def subscribe(
-    session: aiohttp.ClientSession,
-    url: str,
-    event_id: int,
-    sub: Subscriber,
-    commits: dict[int, float],
-    ready: asyncio.Event,
+    session: aiohttp.ClientSession, url: str, event_id: int, sub: Subscriber, ready: asyncio.Event
 ) -> None:
     async with session.ws_connect(
         f"{url.replace('http', 'ws')}/ws/events/{event_id}", heartbeat=None
     ) as ws:
-        first = True
         async for message in ws:
             state = json.loads(message.data)
-            now = time.perf_counter()
-            if first:
-                first, sub.seen = False, state["tickets_sold"]
+            if not ready.is_set():
+                sub.seen = state["tickets_sold"]
                 ready.set()
                 continue
             sub.messages += 1
-            for k in range(sub.seen + 1, state["tickets_sold"] + 1):
-                if k in commits:
-                    sub.latencies.append(now - commits[k])
-            sub.seen = max(sub.seen, state["tickets_sold"])
+            if state["tickets_sold"] > sub.seen:
+                sub.arrivals.append((sub.seen + 1, state["tickets_sold"], time.perf_counter()))
+                sub.seen = state["tickets_sold"]
 
 
-async def run(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, object]:
-    event, ticket, tokens = await prepare(dsn, 1)
+async def _hold(urls: list[str], event_id: int, count: int, offset: int, pipe: Connection) -> None:
+    subscribers = [Subscriber() for _ in range(count)]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        readies = [asyncio.Event() for _ in subscribers]
+        tasks = []
+        for i, (sub, ready) in enumerate(zip(subscribers, readies, strict=True)):
+            url = urls[(offset + i) % len(urls)]
+            tasks.append(asyncio.create_task(subscribe(session, url, event_id, sub, ready)))
+            if i % 100 == 99:
+                await asyncio.sleep(0.02)
+        await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 300)
+        pipe.send("ready")
+        commits: dict[int, float] = await asyncio.to_thread(pipe.recv)  # sent when the run is over
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    latencies = [
+        at - commits[k] for sub in subscribers for first, last, at in sub.arrivals
+        for k in range(first, last + 1) if k in commits
+    ]  # fmt: skip
+    booked = max(commits, default=0)
+    pipe.send(
+        (latencies, sum(s.messages for s in subscribers), sum(s.seen < booked for s in subscribers))
+    )
+
+
+def hold_subscribers(
+    urls: list[str], event_id: int, count: int, offset: int, pipe: Connection
+) -> None:
+    """A client process holding ``count`` sockets (perf_counter is the same clock in every
+    process on Linux, so its receive times compare with the booking process's commit times)."""
+    asyncio.run(_hold(urls, event_id, count, offset, pipe))
+
+
+async def book_stream(
+    url: str, event_id: int, ticket: int, token: str, seconds: float, rate: float
+) -> dict[int, float]:
+    commits: dict[int, float] = {}
+    body = json.dumps({"event_id": event_id, "items": [{"ticket_type_id": ticket, "quantity": 1}]})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as session:
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            async with session.post(url + "/api/bookings/", data=body, headers=headers) as response:
+                await response.read()
+                if response.status == 201:
+                    commits[len(commits) + 1] = time.perf_counter()
+            await asyncio.sleep(max(0.0, len(commits) / rate - (time.perf_counter() - started)))
+    return commits
+
+
+def run(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, object]:
+    event, ticket, tokens = asyncio.run(prepare(dsn, 1))
     instances = [start_instance(dsn, redis_url) for _ in range(2)]
+    urls = [url for _, url in instances]
+    context = multiprocessing.get_context("spawn")
+    workers = []
     try:
-        await asyncio.sleep(1)
+        time.sleep(1)
         idle = [rss_mib(p) for p, _ in instances]
-        commits: dict[int, float] = {}
-        subscribers = [Subscriber() for _ in range(args.subscribers)]
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as session:
-            tasks, readies = [], []
-            for i, sub in enumerate(subscribers):
-                ready = asyncio.Event()
-                readies.append(ready)
-                url = instances[i % 2][1]
-                tasks.append(
-                    asyncio.create_task(subscribe(session, url, event, sub, commits, ready))
-                )
-                if i % 200 == 199:
-                    await asyncio.sleep(0.05)
-            await asyncio.wait_for(asyncio.gather(*(r.wait() for r in readies)), 120)
-            held = [rss_mib(p) for p, _ in instances]
-            body = json.dumps(
-                {"event_id": event, "items": [{"ticket_type_id": ticket, "quantity": 1}]}
+        share = -(-args.subscribers // args.clients)
+        for n in range(args.clients):
+            count = min(share, args.subscribers - n * share)
+            mine, theirs = context.Pipe()
+            process = context.Process(
+                target=hold_subscribers, args=(urls, event, count, n * share, theirs)
             )
-            headers = {"Authorization": f"Bearer {tokens[0]}", "Content-Type": "application/json"}
-            booked, started = 0, time.perf_counter()
-            while time.perf_counter() - started < args.seconds:
-                async with session.post(
-                    instances[0][1] + "/api/bookings/", data=body, headers=headers
-                ) as response:
-                    await response.read()
-                    if response.status == 201:
-                        booked += 1
-                        commits[booked] = time.perf_counter()
-                await asyncio.sleep(max(0.0, booked / args.rate - (time.perf_counter() - started)))
-            await asyncio.sleep(2)  # let the last states arrive
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            process.start()
+            workers.append((process, mine))
+        for _, pipe in workers:
+            assert pipe.recv() == "ready"
+        held = [rss_mib(p) for p, _ in instances]
+        commits = asyncio.run(
+            book_stream(urls[0], event, ticket, tokens[0], args.seconds, args.rate)
+        )
+        time.sleep(2)  # let the last states arrive
+        latencies: list[float] = []
+        messages = behind = 0
+        for _, pipe in workers:
+            pipe.send(commits)
+        for process, pipe in workers:
+            their_latencies, their_messages, their_behind = pipe.recv()
+            latencies += their_latencies
+            messages += their_messages
+            behind += their_behind
+            process.join(60)
     finally:
+        for process, _ in workers:
+            if process.is_alive():
+                process.kill()
         for process, _ in instances:
             process.terminate()
             process.wait(30)
-    latencies = [latency for sub in subscribers for latency in sub.latencies]
-    messages = sum(sub.messages for sub in subscribers)
-    behind = sum(1 for sub in subscribers if sub.seen < booked)
     return {
         "subscribers": args.subscribers,
-        "bookings": booked,
+        "client_processes": args.clients,
+        "bookings": len(commits),
         "seconds": args.seconds,
         "messages_delivered": messages,
         "messages_per_second": round(messages / args.seconds, 1),
@@ -164,6 +205,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000, help="10000 for the big run")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=50.0, help="bookings per second")
+    parser.add_argument(
+        "--clients", type=int, default=4, help="client processes holding the sockets"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "live.json")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -179,7 +223,7 @@ def main() -> None:
                 [sys.executable, "-m", "server", "--migrate"], cwd=REPO, env={**os.environ, "DATABASE_URL": dsn},
                 capture_output=True, check=True,
             )  # fmt: skip
-            result = asyncio.run(run(args, dsn, redis.url))
+            result = run(args, dsn, redis.url)
         finally:
             redis.stop()
             stop_postgres(postgres)
