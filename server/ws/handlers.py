@@ -6,6 +6,7 @@ new state after each committed change. No token is needed: availability is publi
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -35,7 +36,8 @@ async def _open(request: web.Request) -> tuple[web.WebSocketResponse, Hub, Subsc
     await ws.prepare(request)
     hub = request.app[hub_key]
     hub.sockets.add(ws)
-    return ws, hub, Subscription(ws, hub.interval)
+    transport = request.transport if isinstance(request.transport, asyncio.Transport) else None
+    return ws, hub, Subscription(ws, transport, hub.interval)
 
 
 async def _close(ws: web.WebSocketResponse, hub: Hub, subscription: Subscription) -> None:

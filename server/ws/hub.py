@@ -30,44 +30,72 @@ log = logging.getLogger("stampede.live")
 QUERIES = ("event_availability",)
 CHANNEL_PREFIX = "stampede:availability:"
 SEND_TIMEOUT = 10.0  # a socket that cannot take one message in this long is closed
+BACKLOG = 64 * 1024  # bytes waiting in a socket's buffer: past this it gets its own writer
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 Frame = tuple[int, str]  # (seq, JSON text)
 
 
 class Subscription:
-    """One websocket's subscriptions: the newest unsent state per event, and its own writer."""
+    """One websocket's subscriptions: the newest unsent state per event, and its own writer.
 
-    def __init__(self, ws: web.WebSocketResponse, interval: float) -> None:
+    A state is written at once, by the hub's fan-out pass, when the socket is keeping up (its
+    transport's buffer is small) and its last message is at least ``interval`` old; otherwise
+    it waits here as the newest pending state for the event, for this socket's own writer.
+    """
+
+    def __init__(
+        self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, interval: float
+    ) -> None:
         self.ws = ws
         self.events: set[int] = set()
+        self._transport = transport
         self._interval = interval
         self._pending: dict[int, Frame] = {}
         self._sent: dict[int, int] = {}
+        self._quiet_until = 0.0  # loop time before which this socket gets nothing new
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._write())
 
-    def offer(self, event_id: int, frame: Frame) -> None:
-        """Keep ``frame`` if it is the newest this socket has seen for the event."""
+    def _news(self, event_id: int, frame: Frame) -> bool:
         newest = max(self._sent.get(event_id, -1), self._pending.get(event_id, (-1, ""))[0])
-        if frame[0] > newest:
+        return frame[0] > newest
+
+    def offer(self, event_id: int, frame: Frame) -> None:
+        """Keep ``frame`` for the writer if it is the newest this socket has seen."""
+        if self._news(event_id, frame):
             self._pending[event_id] = frame
             self._wake.set()
+
+    def take_now(self, event_id: int, frame: Frame, now: float) -> bool:
+        """Claim ``frame`` for an immediate write if the socket is idle and keeping up."""
+        keeping_up = self._transport is None or self._transport.get_write_buffer_size() < BACKLOG
+        if self._pending or now < self._quiet_until or not keeping_up:
+            return False
+        if not self._news(event_id, frame):
+            return False  # offer() drops it too
+        self._sent[event_id] = frame[0]
+        self._quiet_until = now + self._interval
+        return True
 
     async def send_now(self, text: str) -> None:
         await asyncio.wait_for(self.ws.send_str(text), SEND_TIMEOUT)
 
     async def _write(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
+                delay = self._quiet_until - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)  # coalesce: the newest state waits its turn
                 pending, self._pending = self._pending, {}
+                self._quiet_until = loop.time() + self._interval
                 for event_id, (seq, text) in pending.items():
-                    if event_id in self.events:
+                    if event_id in self.events and seq > self._sent.get(event_id, -1):
                         self._sent[event_id] = seq
                         await self.send_now(text)
-                await asyncio.sleep(self._interval)  # coalesce: the next state waits its turn
         except (TimeoutError, ConnectionError, RuntimeError):
             log.info("closing a websocket that stopped reading")
             await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too slow")
@@ -91,6 +119,7 @@ class Hub:
         self._dirty: set[int] = set()
         self._publishers: dict[int, asyncio.Task[None]] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._fan_outs: set[asyncio.Task[None]] = set()
         self.sockets: set[web.WebSocketResponse] = set()
 
     # The committing side
@@ -158,8 +187,27 @@ class Hub:
         if not watchers or frame[0] < self._newest.get(event_id, -1):
             return
         self._newest[event_id] = frame[0]
+        now = asyncio.get_running_loop().time()
+        direct = []
         for subscription in watchers:
-            subscription.offer(event_id, frame)
+            if subscription.take_now(event_id, frame, now):
+                direct.append(subscription)
+            else:
+                subscription.offer(event_id, frame)
+        if direct:  # one pass writes the encoded frame to every socket that keeps up
+            task = asyncio.create_task(self._fan_out(frame[1], direct))
+            self._fan_outs.add(task)
+            task.add_done_callback(self._fan_outs.discard)
+
+    @staticmethod
+    async def _fan_out(text: str, subscriptions: list[Subscription]) -> None:
+        for subscription in subscriptions:
+            if subscription.ws.closed:
+                continue
+            try:
+                await subscription.ws.send_str(text)  # a small buffer: no wait for drain
+            except (ConnectionError, RuntimeError):
+                continue  # its handler notices the closed socket and cleans up
 
     async def watch(self, event_id: int, subscription: Subscription) -> bool:
         """Subscribe and queue the current state first; False when the event does not exist."""
