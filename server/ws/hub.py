@@ -30,7 +30,8 @@ log = logging.getLogger("stampede.live")
 QUERIES = ("event_availability",)
 CHANNEL_PREFIX = "stampede:availability:"
 SEND_TIMEOUT = 10.0  # a socket that cannot take one message in this long is closed
-BACKLOG = 64 * 1024  # bytes waiting in a socket's buffer: past this it gets its own writer
+BACKLOG = 16 * 1024  # bytes waiting in a socket's buffer: past this it gets its own writer
+# (far below the transport's 64 KiB high-water mark, so a direct write never waits to drain)
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
 Frame = tuple[int, str]  # (seq, JSON text)
