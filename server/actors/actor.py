@@ -119,7 +119,10 @@ class EventActor:
             return await asyncio.wait_for(self._mailbox.get(), self._settings.idle_seconds)
         except TimeoutError:
             if self._mailbox.empty():
-                self._closing = True  # decided without awaiting: nothing can slip in meanwhile
+                # Decided without awaiting, and marked stopped at once: the registry starts a
+                # fresh actor for any command that arrives while this one winds down.
+                self._closing = True
+                self.stopped = True
             return None
 
     def _drain(self, limit: int) -> list[Mail]:
