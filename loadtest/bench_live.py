@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -140,6 +141,54 @@ async def book_stream(
     return commits
 
 
+def run_with_node(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, object]:
+    """The same run with the sockets held by Node.js (loadtest/live_subscribers.mjs)."""
+    event, ticket, tokens = asyncio.run(prepare(dsn, 1))
+    instances = [start_instance(dsn, redis_url) for _ in range(2)]
+    urls = [url for _, url in instances]
+    command = ["node", "--experimental-websocket", str(REPO / "loadtest" / "live_subscribers.mjs")]
+    client = subprocess.Popen(
+        [*command, str(event), str(args.subscribers), *urls],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(1)
+        idle = [rss_mib(p) for p, _ in instances]
+        assert client.stdout is not None
+        assert client.stdin is not None
+        assert client.stdout.readline().strip() == "ready"
+        held = [rss_mib(p) for p, _ in instances]
+        commits = asyncio.run(
+            book_stream(urls[0], event, ticket, tokens[0], args.seconds, args.rate)
+        )
+        time.sleep(2)  # let the last states arrive
+        # perf_counter and Node's hrtime are both CLOCK_MONOTONIC on Linux: in nanoseconds here.
+        client.stdin.write(json.dumps({k: str(int(t * 1e9)) for k, t in commits.items()}) + "\n")
+        client.stdin.flush()
+        figures = json.loads(client.stdout.readline())
+        client.wait(30)
+    finally:
+        if client.poll() is None:
+            client.kill()
+        for process, _ in instances:
+            process.terminate()
+            process.wait(30)
+    return {
+        "subscribers": args.subscribers,
+        "client": "node",
+        "bookings": len(commits),
+        "seconds": args.seconds,
+        "messages_delivered": figures["messages"],
+        "messages_per_second": round(figures["messages"] / args.seconds, 1),
+        "commit_to_receive_p50_ms": round(figures["p50_ms"] or float("nan"), 1),
+        "commit_to_receive_p99_ms": round(figures["p99_ms"] or float("nan"), 1),
+        "subscribers_behind_at_end": figures["behind"],
+        "server_rss_idle_mib": [round(m, 1) for m in idle],
+        "server_rss_held_mib": [round(m, 1) for m in held],
+        "server_kib_per_connection": round((sum(held) - sum(idle)) * 1024 / args.subscribers, 1),
+    }
+
+
 def run(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, object]:
     event, ticket, tokens = asyncio.run(prepare(dsn, 1))
     instances = [start_instance(dsn, redis_url) for _ in range(2)]
@@ -206,8 +255,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rate", type=float, default=50.0, help="bookings per second")
     parser.add_argument(
-        "--clients", type=int, default=4, help="client processes holding the sockets"
+        "--clients", type=int, default=4, help="Python client processes (--client python)"
     )
+    parser.add_argument(
+        "--client", choices=("auto", "node", "python"), default="auto",
+        help="who holds the sockets: Node.js if installed (cheapest per message), else Python",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "live.json")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -223,7 +276,8 @@ def main() -> None:
                 [sys.executable, "-m", "server", "--migrate"], cwd=REPO, env={**os.environ, "DATABASE_URL": dsn},
                 capture_output=True, check=True,
             )  # fmt: skip
-            result = run(args, dsn, redis.url)
+            use_node = args.client == "node" or (args.client == "auto" and shutil.which("node"))
+            result = (run_with_node if use_node else run)(args, dsn, redis.url)
         finally:
             redis.stop()
             stop_postgres(postgres)

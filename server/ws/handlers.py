@@ -32,7 +32,9 @@ def _not_found(event_id: object) -> str:
 
 
 async def _open(request: web.Request) -> tuple[web.WebSocketResponse, Hub, Subscription]:
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
+    # No permessage-deflate: every socket would compress the same state again, and keep a
+    # compressor (~75 KiB) for it. Availability messages are small.
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
     await ws.prepare(request)
     hub = request.app[hub_key]
     hub.sockets.add(ws)
