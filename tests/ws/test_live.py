@@ -235,3 +235,12 @@ async def test_shutdown_closes_sockets_with_1001(
     assert closing.type == aiohttp.WSMsgType.CLOSE
     assert ws.close_code == 1001
     await ws.close()
+
+
+async def test_sockets_decline_compression(api: Api) -> None:
+    event, _ = await _shop(api)
+    # Browsers ask for permessage-deflate; compressing one state per socket would cost each
+    # socket a compressor and the server a compression per subscriber.
+    async with api.client.ws_connect(f"/ws/events/{event['id']}", compress=15) as ws:
+        assert ws.compress == 0
+        assert (await _receive(ws))["type"] == "availability"
