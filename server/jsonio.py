@@ -8,13 +8,9 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-__all__ = ["dumps", "json_response"]
+__all__ = ["json_response"]
 
 JSON_CONTENT_TYPE = "application/json"
-
-
-def dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 def json_response(
