@@ -32,6 +32,7 @@ from server.keys import (
     events_key,
     hub_key,
     jwt_key_key,
+    limiter_key,
     mailer_key,
     pool_key,
     queries_key,
@@ -39,6 +40,7 @@ from server.keys import (
     user_cache_key,
 )
 from server.mail import Mailer, SmtpTarget
+from server.ratelimit import RateLimiter
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
 from server.ws import hub as live_hub
@@ -104,6 +106,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     mailer = Mailer(pool, queries, config.mail_from, smtp)
     app[jwt_key_key] = resolve_jwt_key(config)
     app[mailer_key] = mailer
+    app[limiter_key] = RateLimiter(app[redis_key], enabled=config.rate_limits)
     app[user_cache_key] = UserCache()
     app[accounts_key] = Accounts(
         pool, queries, config, app[jwt_key_key], mailer, app[user_cache_key]

@@ -34,6 +34,9 @@ class Config:
     access_token_ttl: int = 1800
     refresh_token_ttl: int = 604800
     rate_limits: bool = True
+    # Behind a proxy that sets X-Forwarded-For (nginx in docker-compose.yml): use its last
+    # address as the client's. Off by default: a client could otherwise pick its own address.
+    trust_forwarded_for: bool = False
     db_pool_min: int = 2
     db_pool_max: int = 20
     max_body_bytes: int = 1024 * 1024
@@ -153,6 +156,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("access_token_ttl", "ACCESS_TOKEN_TTL", _int_in(1)),
     ("refresh_token_ttl", "REFRESH_TOKEN_TTL", _int_in(1)),
     ("rate_limits", "RATE_LIMITS", _on_off),
+    ("trust_forwarded_for", "TRUST_FORWARDED_FOR", _on_off),
     ("db_pool_min", "DB_POOL_MIN", _int_in(0, 1000)),
     ("db_pool_max", "DB_POOL_MAX", _int_in(1, 1000)),
     ("log_level", "LOG_LEVEL", _choice(LOG_LEVELS, upper=True)),

@@ -13,6 +13,7 @@ from server.config import Config
 from server.db import Queries
 from server.events import Events
 from server.mail import Mailer
+from server.ratelimit import RateLimiter
 from server.users import UserCache
 from server.ws.hub import Hub
 
@@ -24,6 +25,7 @@ __all__ = [
     "events_key",
     "hub_key",
     "jwt_key_key",
+    "limiter_key",
     "mailer_key",
     "pool_key",
     "queries_key",
@@ -45,3 +47,4 @@ actors_key = web.AppKey("actors", ActorRegistry)
 bookings_key = web.AppKey("bookings", Bookings)
 user_cache_key = web.AppKey("user_cache", UserCache)
 hub_key = web.AppKey("hub", Hub)
+limiter_key = web.AppKey("limiter", RateLimiter)

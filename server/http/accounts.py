@@ -7,9 +7,17 @@ from aiohttp import web
 from server.auth import load_user, require_user
 from server.errors import Unauthorized
 from server.http.body import read_json_object
+from server.http.throttle import throttle
 from server.http.validation import Choice, Email, Integer, Schema, String
 from server.jsonio import json_response
 from server.keys import accounts_key, jwt_key_key
+from server.ratelimit import (
+    LOGIN_PER_ACCOUNT,
+    LOGIN_PER_ADDRESS,
+    REGISTER_PER_ADDRESS,
+    RESET_PER_ACCOUNT,
+    RESET_PER_ADDRESS,
+)
 from server.tokens import decode_token
 from server.users import ROLES
 
@@ -59,13 +67,16 @@ def _detail(message: str, status: int = 200) -> web.Response:
 
 
 async def register(request: web.Request) -> web.Response:
+    await throttle(request, REGISTER_PER_ADDRESS)
     data = REGISTER.validate(await read_json_object(request))
     user = await request.app[accounts_key].register(data)
     return json_response({k: user[k] for k in ("username", "email", "role")}, status=201)
 
 
 async def login(request: web.Request) -> web.Response:
+    await throttle(request, LOGIN_PER_ADDRESS)
     data = LOGIN.validate(await read_json_object(request))
+    await throttle(request, LOGIN_PER_ACCOUNT, data["username"])
     tokens = await request.app[accounts_key].login(data["username"], data["password"])
     return json_response(tokens)
 
@@ -106,7 +117,9 @@ async def change_password(request: web.Request) -> web.Response:
 
 
 async def password_reset_request(request: web.Request) -> web.Response:
+    await throttle(request, RESET_PER_ADDRESS)
     data = RESET_REQUEST.validate(await read_json_object(request))
+    await throttle(request, RESET_PER_ACCOUNT, data["email"])
     await request.app[accounts_key].request_password_reset(data["email"])
     return _detail("If an account with that email exists, a password reset email has been sent.")
 

@@ -17,9 +17,11 @@ from server.errors import ApiError, FieldErrors, NotFound, PermissionDenied
 from server.http.body import read_json_object
 from server.http.events import path_id
 from server.http.pagination import Page, paginated
+from server.http.throttle import throttle
 from server.http.validation import MAX_ID, DateTime, Integer, Invalid, ListOf, Schema
 from server.jsonio import json_response
 from server.keys import bookings_key, events_key
+from server.ratelimit import BOOKING_PER_USER
 from server.users import ATTENDEE, ORGANIZER
 
 __all__ = ["BOOKING", "BOOKING_STATUSES", "IDEMPOTENCY_HEADER"]
@@ -78,6 +80,7 @@ def _command(user_id: int, data: dict[str, Any], key: str | None) -> BookTickets
 
 async def create_booking(request: web.Request) -> web.Response:
     user = require_role(request, ATTENDEE)
+    await throttle(request, BOOKING_PER_USER, str(user.id))
     data = BOOKING.validate(await read_json_object(request))
     command = _command(user.id, data, _idempotency_key(request))
     detail, replayed = await request.app[bookings_key].place(data["event_id"], command)

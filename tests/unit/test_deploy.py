@@ -73,6 +73,7 @@ def test_app_environment_is_a_valid_production_config(compose: dict[str, Any]) -
     assert config.database_url == "postgresql://stampede:stampede@postgres:5432/stampede"
     assert config.redis_url == "redis://redis:6379/0"
     assert (config.host, config.port) == ("0.0.0.0", 8000)
+    assert config.trust_forwarded_for  # behind nginx, rate limits see the client's address
     postgres_env = compose["services"]["postgres"]["environment"]
     assert postgres_env["POSTGRES_USER"] == "stampede"
     assert postgres_env["POSTGRES_DB"] == "stampede"
