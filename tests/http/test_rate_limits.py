@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
+from redis.asyncio import Redis
 
 from server.app import create_app
 from server.config import Config
 from server.embedded.redis import RedisServer
+from server.ratelimit import Limit, RateLimiter, Throttled
 from tests.support.api import PASSWORD, Api
+from tests.support.process import free_port
 
 
 def _limited(config: Config, **changes: Any) -> Config:
@@ -87,3 +91,16 @@ async def test_forwarded_addresses_count_only_behind_a_trusted_proxy(
         for n in range(31)
     ]
     assert statuses[-1] == 429  # the header is ignored: one address, one budget
+
+
+async def test_without_redis_the_limits_still_hold_in_memory() -> None:
+    gone = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
+    limiter = RateLimiter(gone)
+    limit = Limit("test", 2, 60)
+    try:
+        await limiter.check(limit, "k")
+        await limiter.check(limit, "k")
+        with pytest.raises(Throttled):
+            await limiter.check(limit, "k")
+    finally:
+        await gone.aclose()
