@@ -15,7 +15,7 @@ from server.actors.commands import Booked, BookTickets, CancelBooking, Outcome
 from server.actors.registry import ActorRegistry
 from server.db import Queries
 from server.errors import ApiError, NotFound
-from server.render import iso, money
+from server.render import booking_item_json, booking_json
 
 __all__ = ["QUERIES", "BookingFilters", "Bookings"]
 
@@ -75,12 +75,9 @@ class Bookings:
         lines: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
         for item in items:
             lines[item["booking_id"]].append(
-                {
-                    "id": item["id"],
-                    "ticket_type_name": item["ticket_type_name"],
-                    "quantity": item["quantity"],
-                    "price_at_booking": money(item["price_at_booking"]),
-                }
+                booking_item_json(
+                    item["id"], item["ticket_type_name"], item["quantity"], item["price_at_booking"]
+                )
             )
         by_reference = {r["booking_reference"]: r for r in rows}
         return [
@@ -116,17 +113,7 @@ class Bookings:
 def _detail(
     row: asyncpg.Record, items: list[dict[str, Any]], with_username: bool
 ) -> dict[str, Any]:
-    detail = {
-        "booking_reference": str(row["booking_reference"]),
-        "event_id": row["event_id"],
-        "event_name": row["event_name"],
-        "status": row["status"],
-        "created_at": iso(row["created_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "cancelled_at": iso(row["cancelled_at"]),
-        "items": items,
-        "total_price": money(row["total_price"]),
-    }
+    detail = booking_json(row, items)
     if with_username:
         detail["username"] = row["username"]
     return detail

@@ -6,12 +6,17 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-__all__ = ["event_json", "iso", "money", "ticket_type_json"]
+__all__ = ["booking_item_json", "booking_json", "event_json", "iso", "money", "ticket_type_json"]
 
 EVENT_FIELDS = (
     "id", "organizer", "name", "description", "location", "start_time", "end_time",
     "total_capacity", "status", "created_at", "updated_at", "tickets_sold", "tickets_available",
+)  # fmt: skip
+BOOKING_FIELDS = (
+    "booking_reference", "event_id", "event_name", "status", "created_at", "updated_at",
+    "cancelled_at",
 )  # fmt: skip
 TICKET_TYPE_FIELDS = (
     "id", "name", "description", "price", "quantity_available", "quantity_sold", "is_active",
@@ -36,6 +41,8 @@ def _plain(value: Any) -> Any:
         return iso(value)
     if isinstance(value, Decimal):
         return money(value)
+    if isinstance(value, UUID):
+        return str(value)
     return value
 
 
@@ -45,3 +52,23 @@ def event_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def ticket_type_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _plain(row[name]) for name in TICKET_TYPE_FIELDS}
+
+
+def booking_item_json(
+    item_id: int, ticket_type_name: str, quantity: int, price: Decimal
+) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "ticket_type_name": ticket_type_name,
+        "quantity": quantity,
+        "price_at_booking": money(price),
+    }
+
+
+def booking_json(row: Mapping[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A booking's detail: ``row`` holds its fields, ``items`` its lines (ordered here by
+    ticket type name, as the reference orders them)."""
+    body = {name: _plain(row[name]) for name in BOOKING_FIELDS}
+    body["items"] = sorted(items, key=lambda line: (line["ticket_type_name"], line["id"]))
+    body["total_price"] = money(row["total_price"])
+    return body

@@ -33,7 +33,7 @@ from server.actors.commands import (
 )
 from server.db import Queries
 from server.errors import ApiError, NotFound, ServiceUnavailable
-from server.render import iso, money
+from server.render import booking_item_json, booking_json
 
 __all__ = ["QUERIES", "BatchResult", "BatchRunner", "booking_unavailable"]
 
@@ -412,27 +412,25 @@ def _detail(
     """The 201 body of a new booking, built from what the batch wrote."""
     reference = str(command.reference)
     lines = [
-        {
-            "id": item_ids[(reference, type_id)],
-            "ticket_type_name": plan.types[type_id].name,
-            "quantity": quantity,
-            "price_at_booking": money(plan.types[type_id].price),
-        }
+        booking_item_json(
+            item_ids[(reference, type_id)],
+            plan.types[type_id].name,
+            quantity,
+            plan.types[type_id].price,
+        )
         for type_id, quantity in command.items
     ]
-    lines.sort(key=lambda line: (line["ticket_type_name"], line["id"]))
-    stamp = iso(plan.stamp)
-    return {
+    written = {
         "booking_reference": reference,
         "event_id": plan.event_id,
         "event_name": plan.event_name,
         "status": "confirmed",
-        "created_at": stamp,
-        "updated_at": stamp,
+        "created_at": plan.stamp,
+        "updated_at": plan.stamp,
         "cancelled_at": None,
-        "items": lines,
-        "total_price": money(total),
+        "total_price": total,
     }
+    return booking_json(written, lines)
 
 
 @dataclass(frozen=True, slots=True)
