@@ -30,6 +30,7 @@ import asyncpg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from server.embedded.ports import free_port  # noqa: E402
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
 from server.passwords import _hash_sync  # noqa: E402
 from server.tokens import issue_token  # noqa: E402
@@ -55,16 +56,10 @@ class Run:
     sold: int
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Server:
-    def __init__(self, dsn: str, batch_max: int) -> None:
+    """One Stampede process on a free port, started and answering /api/health."""
+
+    def __init__(self, dsn: str, **settings: str) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -73,8 +68,7 @@ class Server:
             "JWT_SECRET": SECRET,
             "RATE_LIMITS": "off",
             "LOG_LEVEL": "WARNING",
-            "BOOKING_BATCH_MAX": str(batch_max),
-            "DB_POOL_MAX": "20",
+            **settings,
         }
         self.process = subprocess.Popen([sys.executable, "-m", "server"], cwd=REPO, env=env)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -218,7 +212,7 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def measure(dsn: str, mode: str, batch_max: int, clients: int, seconds: float) -> Run:
     event, ticket, tokens = await prepare(dsn, clients)
-    server = Server(dsn, batch_max)
+    server = Server(dsn, BOOKING_BATCH_MAX=str(batch_max))
     try:
         await hammer_aiohttp(server.url, event, ticket, tokens[: min(8, clients)], 1.0)  # warm up
         if shutil.which("wrk"):
@@ -298,7 +292,7 @@ def main() -> None:
     args.out.write_text(
         json.dumps({"machine": machine, "runs": [asdict(r) for r in runs]}, indent=2) + "\n"
     )
-    print(f"\nraw figures: {args.out.relative_to(REPO)}")
+    print(f"\nraw figures: {args.out}")
 
 
 if __name__ == "__main__":

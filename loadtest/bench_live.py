@@ -23,7 +23,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -33,36 +35,70 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from loadtest.bench_booking import SECRET, free_port, percentile, prepare  # noqa: E402
+from loadtest.bench_booking import Server, percentile, prepare  # noqa: E402
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
 from server.embedded.redis import RedisServer  # noqa: E402
 
 
-def start_instance(dsn: str, redis_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": dsn,
-        "REDIS_URL": redis_url,
-        "PORT": str(port),
-        "JWT_SECRET": SECRET,
-        "RATE_LIMITS": "off",
-        "LOG_LEVEL": "WARNING",
+def rss_mib(server: Server) -> float:
+    return psutil.Process(server.process.pid).memory_info().rss / 2**20
+
+
+@dataclass
+class Stage:
+    """Two instances sharing the database and Redis, one event, one attendee who books."""
+
+    servers: list[Server]
+    event: int
+    ticket: int
+    token: str
+    idle_mib: list[float]
+
+    @property
+    def urls(self) -> list[str]:
+        return [server.url for server in self.servers]
+
+    def book(self, args: argparse.Namespace) -> dict[int, float]:
+        """Book at ``args.rate`` for ``args.seconds``; the commit time of each booking, by count."""
+        commits = asyncio.run(
+            book_stream(self.urls[0], self.event, self.ticket, self.token, args.seconds, args.rate)
+        )
+        time.sleep(2)  # let the last states arrive
+        return commits
+
+
+@contextmanager
+def stage(dsn: str, redis_url: str) -> Iterator[Stage]:
+    event, ticket, tokens = asyncio.run(prepare(dsn, 1))
+    servers = [Server(dsn, REDIS_URL=redis_url) for _ in range(2)]
+    try:
+        time.sleep(1)
+        yield Stage(servers, event, ticket, tokens[0], [rss_mib(s) for s in servers])
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def figures(
+    args: argparse.Namespace, stage: Stage, held: list[float], booked: int, messages: int,
+    p50_ms: float, p99_ms: float, behind: int, client: str,
+) -> dict[str, object]:  # fmt: skip
+    return {
+        "subscribers": args.subscribers,
+        "client": client,
+        "bookings": booked,
+        "seconds": args.seconds,
+        "messages_delivered": messages,
+        "messages_per_second": round(messages / args.seconds, 1),
+        "commit_to_receive_p50_ms": round(p50_ms, 1),
+        "commit_to_receive_p99_ms": round(p99_ms, 1),
+        "subscribers_behind_at_end": behind,
+        "server_rss_idle_mib": [round(m, 1) for m in stage.idle_mib],
+        "server_rss_held_mib": [round(m, 1) for m in held],
+        "server_kib_per_connection": round(
+            (sum(held) - sum(stage.idle_mib)) * 1024 / args.subscribers, 1
+        ),
     }
-    process = subprocess.Popen([sys.executable, "-m", "server"], cwd=REPO, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=1):
-                return process, url
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("instance did not start")
-
-
-def rss_mib(process: subprocess.Popen[bytes]) -> float:
-    return psutil.Process(process.pid).memory_info().rss / 2**20
 
 
 class Subscriber:
@@ -142,109 +178,72 @@ async def book_stream(
 
 
 def run_with_node(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, object]:
-    """The same run with the sockets held by Node.js (loadtest/live_subscribers.mjs)."""
-    event, ticket, tokens = asyncio.run(prepare(dsn, 1))
-    instances = [start_instance(dsn, redis_url) for _ in range(2)]
-    urls = [url for _, url in instances]
+    """The sockets held by Node.js (loadtest/live_subscribers.mjs)."""
     command = ["node", "--experimental-websocket", str(REPO / "loadtest" / "live_subscribers.mjs")]
-    client = subprocess.Popen(
-        [*command, str(event), str(args.subscribers), *urls],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        time.sleep(1)
-        idle = [rss_mib(p) for p, _ in instances]
-        assert client.stdout is not None
-        assert client.stdin is not None
-        assert client.stdout.readline().strip() == "ready"
-        held = [rss_mib(p) for p, _ in instances]
-        commits = asyncio.run(
-            book_stream(urls[0], event, ticket, tokens[0], args.seconds, args.rate)
-        )
-        time.sleep(2)  # let the last states arrive
-        # perf_counter and Node's hrtime are both CLOCK_MONOTONIC on Linux: in nanoseconds here.
-        client.stdin.write(json.dumps({k: str(int(t * 1e9)) for k, t in commits.items()}) + "\n")
-        client.stdin.flush()
-        figures = json.loads(client.stdout.readline())
-        client.wait(30)
-    finally:
-        if client.poll() is None:
-            client.kill()
-        for process, _ in instances:
-            process.terminate()
-            process.wait(30)
-    return {
-        "subscribers": args.subscribers,
-        "client": "node",
-        "bookings": len(commits),
-        "seconds": args.seconds,
-        "messages_delivered": figures["messages"],
-        "messages_per_second": round(figures["messages"] / args.seconds, 1),
-        "commit_to_receive_p50_ms": round(figures["p50_ms"] or float("nan"), 1),
-        "commit_to_receive_p99_ms": round(figures["p99_ms"] or float("nan"), 1),
-        "subscribers_behind_at_end": figures["behind"],
-        "server_rss_idle_mib": [round(m, 1) for m in idle],
-        "server_rss_held_mib": [round(m, 1) for m in held],
-        "server_kib_per_connection": round((sum(held) - sum(idle)) * 1024 / args.subscribers, 1),
-    }
+    with stage(dsn, redis_url) as on:
+        client = subprocess.Popen(
+            [*command, str(on.event), str(args.subscribers), *on.urls],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert client.stdout is not None
+            assert client.stdin is not None
+            assert client.stdout.readline().strip() == "ready"
+            held = [rss_mib(s) for s in on.servers]
+            commits = on.book(args)
+            # perf_counter and Node's hrtime are both CLOCK_MONOTONIC on Linux: nanoseconds here.
+            client.stdin.write(
+                json.dumps({k: str(int(t * 1e9)) for k, t in commits.items()}) + "\n"
+            )
+            client.stdin.flush()
+            seen = json.loads(client.stdout.readline())
+            client.wait(30)
+        finally:
+            if client.poll() is None:
+                client.kill()
+        return figures(
+            args, on, held, len(commits), seen["messages"],
+            seen["p50_ms"] or float("nan"), seen["p99_ms"] or float("nan"), seen["behind"], "node",
+        )  # fmt: skip
 
 
 def run(args: argparse.Namespace, dsn: str, redis_url: str) -> dict[str, object]:
-    event, ticket, tokens = asyncio.run(prepare(dsn, 1))
-    instances = [start_instance(dsn, redis_url) for _ in range(2)]
-    urls = [url for _, url in instances]
+    """The sockets held by ``args.clients`` Python processes."""
     context = multiprocessing.get_context("spawn")
-    workers = []
-    try:
-        time.sleep(1)
-        idle = [rss_mib(p) for p, _ in instances]
-        share = -(-args.subscribers // args.clients)
-        for n in range(args.clients):
-            count = min(share, args.subscribers - n * share)
-            mine, theirs = context.Pipe()
-            process = context.Process(
-                target=hold_subscribers, args=(urls, event, count, n * share, theirs)
-            )
-            process.start()
-            workers.append((process, mine))
-        for _, pipe in workers:
-            assert pipe.recv() == "ready"
-        held = [rss_mib(p) for p, _ in instances]
-        commits = asyncio.run(
-            book_stream(urls[0], event, ticket, tokens[0], args.seconds, args.rate)
-        )
-        time.sleep(2)  # let the last states arrive
-        latencies: list[float] = []
-        messages = behind = 0
-        for _, pipe in workers:
-            pipe.send(commits)
-        for process, pipe in workers:
-            their_latencies, their_messages, their_behind = pipe.recv()
-            latencies += their_latencies
-            messages += their_messages
-            behind += their_behind
-            process.join(60)
-    finally:
-        for process, _ in workers:
-            if process.is_alive():
-                process.kill()
-        for process, _ in instances:
-            process.terminate()
-            process.wait(30)
-    return {
-        "subscribers": args.subscribers,
-        "client_processes": args.clients,
-        "bookings": len(commits),
-        "seconds": args.seconds,
-        "messages_delivered": messages,
-        "messages_per_second": round(messages / args.seconds, 1),
-        "commit_to_receive_p50_ms": round(percentile(latencies, 0.50), 1),
-        "commit_to_receive_p99_ms": round(percentile(latencies, 0.99), 1),
-        "subscribers_behind_at_end": behind,
-        "server_rss_idle_mib": [round(m, 1) for m in idle],
-        "server_rss_held_mib": [round(m, 1) for m in held],
-        "server_kib_per_connection": round((sum(held) - sum(idle)) * 1024 / args.subscribers, 1),
-    }
+    with stage(dsn, redis_url) as on:
+        workers = []
+        try:
+            share = -(-args.subscribers // args.clients)
+            for n in range(args.clients):
+                count = min(share, args.subscribers - n * share)
+                mine, theirs = context.Pipe()
+                worker = context.Process(
+                    target=hold_subscribers, args=(on.urls, on.event, count, n * share, theirs)
+                )
+                worker.start()
+                workers.append((worker, mine))
+            for _, pipe in workers:
+                assert pipe.recv() == "ready"
+            held = [rss_mib(s) for s in on.servers]
+            commits = on.book(args)
+            latencies: list[float] = []
+            messages = behind = 0
+            for _, pipe in workers:
+                pipe.send(commits)
+            for worker, pipe in workers:
+                their_latencies, their_messages, their_behind = pipe.recv()
+                latencies += their_latencies
+                messages += their_messages
+                behind += their_behind
+                worker.join(60)
+        finally:
+            for worker, _ in workers:
+                if worker.is_alive():
+                    worker.kill()
+        return figures(
+            args, on, held, len(commits), messages,
+            percentile(latencies, 0.50), percentile(latencies, 0.99), behind, f"python x{args.clients}",
+        )  # fmt: skip
 
 
 def main() -> None:

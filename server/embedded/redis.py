@@ -15,6 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from server.embedded.ports import free_port
 from server.errors import StartupError
 
 __all__ = ["RedisServer", "redis_binary"]
@@ -33,13 +34,6 @@ def redis_binary() -> Path:
     return binary
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _die_with_parent() -> None:
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -50,7 +44,7 @@ class RedisServer:
 
     def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.workdir = workdir
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -17,7 +17,7 @@ from server.config import Config
 from server.embedded.redis import RedisServer
 from server.ratelimit import Limit, RateLimiter, Throttled
 from tests.support.api import PASSWORD, Api
-from tests.support.process import free_port
+from server.embedded.ports import free_port
 
 
 def _limited(config: Config, **changes: Any) -> Config:

@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 
 from server.db import load_migrations
-from tests.support.process import REPO, ServerProcess, free_port
+from server.embedded.ports import free_port
+from tests.support.process import REPO, ServerProcess
 
 
 def _embedded_dsn(data_dir: Path) -> str:

@@ -15,16 +15,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
+from server.embedded.ports import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 # Variables of the caller's environment that would change what the server under test does.
 _SERVER_VARIABLES = ("DATABASE_URL", "REDIS_URL", "JWT_SECRET", "STAMPEDE_ENV", "STAMPEDE_DATA_DIR")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class ServerProcess:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.support.process import free_port
+from server.embedded.ports import free_port
 
 
 class _Collector:
