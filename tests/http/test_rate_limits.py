@@ -14,10 +14,10 @@ from redis.asyncio import Redis
 
 from server.app import create_app
 from server.config import Config
+from server.embedded.ports import free_port
 from server.embedded.redis import RedisServer
 from server.ratelimit import Limit, RateLimiter, Throttled
 from tests.support.api import PASSWORD, Api
-from server.embedded.ports import free_port
 
 
 def _limited(config: Config, **changes: Any) -> Config:
