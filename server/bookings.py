@@ -61,16 +61,23 @@ class Bookings:
         _settle(await self.actors.ask(event_id, CancelBooking(user_id, reference)))
 
     async def get(self, user_id: int, reference: uuid.UUID) -> dict[str, Any]:
-        if await self.pool.fetchval(self.queries["booking_event"], reference, user_id) is None:
-            raise NotFound(BOOKING_NOT_FOUND)
-        [detail] = await self.details([reference])
+        [detail] = await self.details([reference], owner=user_id)
         return detail
 
     async def details(
-        self, references: Sequence[uuid.UUID], *, with_username: bool = False
+        self,
+        references: Sequence[uuid.UUID],
+        *,
+        with_username: bool = False,
+        owner: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Booking detail JSON, in the order of ``references``."""
+        """Booking detail JSON, in the order of ``references``; with ``owner``, a booking of
+        anyone else (or none) is 404."""
         rows = await self.pool.fetch(self.queries["booking_details"], list(references))
+        if owner is not None and (
+            len(rows) != len(references) or any(r["user_id"] != owner for r in rows)
+        ):
+            raise NotFound(BOOKING_NOT_FOUND)
         items = await self.pool.fetch(self.queries["booking_items_detail"], [r["id"] for r in rows])
         lines: dict[int, list[dict[str, Any]]] = {r["id"]: [] for r in rows}
         for item in items:

@@ -145,8 +145,7 @@ class Events:
                 sold = event["tickets_sold"]
                 message = f"Total capacity cannot be less than the tickets already sold ({sold})."
                 raise FieldErrors({"total_capacity": [message]})
-            stored = await conn.fetchrow(self.queries["event_by_id"], event_id)
-            values = {f: data.get(f, stored[f]) for f in EVENT_FIELDS}
+            values = {f: data.get(f, event[f]) for f in EVENT_FIELDS}
             if values["status"] == "cancelled" and event["status"] != "cancelled":
                 await self._cancel(conn, event_id)
             await conn.execute(self.queries["update_event"], event_id, *values.values())

@@ -94,7 +94,7 @@ DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND booking_id IS N
 SELECT event_id FROM bookings WHERE booking_reference = $1 AND user_id = $2;
 
 -- name: booking_details
-SELECT b.id, b.booking_reference, b.event_id, e.name AS event_name, b.status, b.created_at,
+SELECT b.id, b.booking_reference, b.user_id, b.event_id, e.name AS event_name, b.status, b.created_at,
        b.updated_at, b.cancelled_at, b.total_price, u.username
 FROM bookings b
 JOIN events e ON e.id = b.event_id

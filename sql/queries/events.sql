@@ -31,8 +31,7 @@ RETURNING id;
 -- name: lock_event
 -- Every change to an event or its ticket types takes this lock first, then the ticket types'
 -- in id order: the same order as the booking actor, so they never deadlock.
-SELECT id, organizer_id, status, start_time, end_time, total_capacity, tickets_sold
-FROM events WHERE id = $1
+SELECT * FROM events WHERE id = $1
 FOR UPDATE;
 
 -- name: update_event
