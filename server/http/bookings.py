@@ -18,7 +18,7 @@ from server.http.body import read_json_object
 from server.http.events import path_id
 from server.http.pagination import Page, paginated
 from server.http.throttle import throttle
-from server.http.validation import MAX_ID, DateTime, Integer, Invalid, ListOf, Schema
+from server.http.validation import MAX_ID, DateTime, Integer, Invalid, ListOf, Schema, parse_id
 from server.jsonio import json_response
 from server.keys import bookings_key, events_key
 from server.ratelimit import BOOKING_PER_USER
@@ -111,7 +111,8 @@ def _status_filter(request: web.Request) -> str | None:
 def _booking_filters(request: web.Request) -> BookingFilters:
     errors: dict[str, list[str]] = {}
     event = request.query.get("event") or None
-    if event is not None and (not event.isdigit() or int(event) > MAX_ID):
+    event_id = parse_id(event) if event is not None else None
+    if event is not None and event_id is None:
         errors["event"] = ["Enter a number."]
     moments = {}
     for name in ("created_at__gte", "created_at__lte"):
@@ -124,7 +125,7 @@ def _booking_filters(request: web.Request) -> BookingFilters:
         raise FieldErrors(errors)
     return BookingFilters(
         _status_filter(request),
-        int(event) if event else None,
+        event_id,
         moments["created_at__gte"],
         moments["created_at__lte"],
     )

@@ -12,7 +12,6 @@ from server.events import EventFilters
 from server.http.body import read_json_object
 from server.http.pagination import Page, paginated
 from server.http.validation import (
-    MAX_ID,
     Boolean,
     Choice,
     DateTime,
@@ -21,6 +20,7 @@ from server.http.validation import (
     Invalid,
     Schema,
     String,
+    parse_id,
 )
 from server.jsonio import json_response
 from server.keys import events_key
@@ -70,10 +70,10 @@ STATUS_FILTER = Choice(choices=EVENT_STATUSES)
 
 def path_id(request: web.Request, name: str) -> int:
     """A numeric id from the path; anything else (or out of range) is 404."""
-    raw = request.match_info[name]
-    if not raw.isdigit() or int(raw) > MAX_ID:
+    number = parse_id(request.match_info[name])
+    if number is None:
         raise NotFound()
-    return int(raw)
+    return number
 
 
 def _filters(request: web.Request) -> EventFilters:

@@ -16,6 +16,10 @@ DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 100
 
 
+def _digits(raw: str) -> bool:
+    return raw.isascii() and raw.isdigit()  # "²" is a digit to isdigit(), not to int()
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     number: int
@@ -28,12 +32,12 @@ class Page:
     @classmethod
     def from_request(cls, request: web.Request) -> Page:
         raw_size = request.query.get("page_size", str(DEFAULT_PAGE_SIZE))
-        if not raw_size.isdigit() or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
+        if not _digits(raw_size) or len(raw_size) > 3 or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
             raise FieldErrors(
                 {"page_size": [f"Ensure this value is between 1 and {MAX_PAGE_SIZE}."]}
             )
         raw_page = request.query.get("page", "1")
-        if not raw_page.isdigit() or int(raw_page) < 1 or len(raw_page) > 9:
+        if not _digits(raw_page) or len(raw_page) > 9 or int(raw_page) < 1:
             raise NotFound("Invalid page.")
         return cls(int(raw_page), int(raw_size))
 

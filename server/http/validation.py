@@ -26,12 +26,25 @@ __all__ = [
     "ListOf",
     "Schema",
     "String",
+    "parse_id",
 ]
 
 MAX_INT = 2147483647
 MAX_ID = 2**63 - 1  # ids are bigint: a larger number names nothing
 REQUIRED = "This field is required."
 NULL = "This field may not be null."
+
+
+def parse_id(raw: object) -> int | None:
+    """A positive bigint id from JSON or a URL, else None. Only ASCII digits count: ``"²"``
+    passes ``str.isdigit`` but not ``int()``."""
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    elif isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 19:
+        number = int(raw)
+    else:
+        return None
+    return number if 0 < number <= MAX_ID else None
 
 
 class Invalid(ValueError):

@@ -7,12 +7,11 @@ new state after each committed change. No token is needed: availability is publi
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import orjson
 from aiohttp import WSMsgType, web
 
-from server.http.validation import MAX_ID
+from server.http.validation import parse_id
 from server.keys import hub_key
 from server.ws.hub import Hub, Subscription
 
@@ -49,20 +48,10 @@ async def _close(ws: web.WebSocketResponse, hub: Hub, subscription: Subscription
     hub.sockets.discard(ws)
 
 
-def _event_id(raw: Any) -> int | None:
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int) and 0 < raw <= MAX_ID:
-        return raw
-    if isinstance(raw, str) and raw.isdigit() and 0 < int(raw) <= MAX_ID:
-        return int(raw)
-    return None
-
-
 async def event_socket(request: web.Request) -> web.WebSocketResponse:
     ws, hub, subscription = await _open(request)
     try:
-        event_id = _event_id(request.match_info["event_id"])
+        event_id = parse_id(request.match_info["event_id"])
         if event_id is None or not await hub.watch(event_id, subscription):
             await subscription.send_now(_not_found(request.match_info["event_id"]))
             await ws.close(code=CLOSE_NOT_FOUND, message=b"not found")
@@ -96,7 +85,7 @@ async def _command(hub: Hub, subscription: Subscription, text: str) -> None:
     except orjson.JSONDecodeError:
         command = None
     op = command.get("op") if isinstance(command, dict) else None
-    event_id = _event_id(command.get("event_id")) if isinstance(command, dict) else None
+    event_id = parse_id(command.get("event_id")) if isinstance(command, dict) else None
     if op not in ("subscribe", "unsubscribe") or event_id is None:
         expected = 'Expected {"op": "subscribe" | "unsubscribe", "event_id": <positive integer>}.'
         await subscription.send_now(_error("bad_request", expected))

@@ -276,6 +276,8 @@ async def test_my_bookings_are_paginated_and_filtered(api: Api, shop: dict[str, 
         )
     ).json()
     assert later["count"] == 0
+    odd = await api.client.get("/api/users/me/bookings?event=²", headers=buyer.headers)
+    assert (odd.status, await odd.json()) == (400, {"event": ["Enter a number."]})
     bad = await api.client.get(
         "/api/users/me/bookings?status=lost&event=x&created_at__lte=soon", headers=buyer.headers
     )

@@ -134,6 +134,8 @@ async def test_list_is_paginated_and_ordered_by_start_time(api: Api) -> None:
     assert [e["name"] for e in small["results"]] == ["day 11", "day 12"]
     bad = await api.client.get("/api/events/?page_size=500")
     assert bad.status == 400
+    for odd in ("page=²", "page_size=²", "page=" + "9" * 5000, "page_size=" + "9" * 5000):
+        assert (await api.client.get(f"/api/events/?{odd}")).status in (400, 404), odd
 
 
 async def test_list_filters_search_and_ordering(api: Api) -> None:
@@ -312,7 +314,9 @@ async def test_delete_with_bookings_is_409(api: Api, database_url: str) -> None:
     assert (await api.client.get(f"/api/events/{event['id']}/")).status == 200
 
 
-@pytest.mark.parametrize("event_id", ["abc", "1.5", "-1", "99999999999999999999999", "0x10"])
+@pytest.mark.parametrize(
+    "event_id", ["abc", "1.5", "-1", "99999999999999999999999", "0x10", "²", "9" * 5000]
+)
 async def test_odd_event_ids_are_404(api: Api, event_id: str) -> None:
     for path in (f"/api/events/{event_id}/", f"/api/events/{event_id}/ticket-types/"):
         response = await api.client.get(path)
