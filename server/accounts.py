@@ -15,6 +15,7 @@ import asyncpg
 from server.config import Config
 from server.db import Queries
 from server.errors import ApiError, FieldErrors, Unauthorized
+from server.http.validation import parse_id
 from server.mail import Mailer
 from server.passwords import dummy_hash, hash_password, password_problems, verify_password
 from server.tokens import issue_token
@@ -53,7 +54,7 @@ def encode_uid(user_id: int) -> str:
 
 def decode_uid(uid: str) -> int | None:
     try:
-        return int(base64.urlsafe_b64decode(uid + "=" * (-len(uid) % 4)).decode())
+        return parse_id(base64.urlsafe_b64decode(uid + "=" * (-len(uid) % 4)).decode())
     except (ValueError, UnicodeDecodeError):
         return None
 

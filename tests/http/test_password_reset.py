@@ -113,6 +113,11 @@ async def test_confirm_reports_errors_in_the_reference_order(api: Api, smtp: Smt
         path, json={"new_password1": NEW_PASSWORD, "new_password2": "x"}
     )
     assert await mismatch.json() == {"new_password2": ["New passwords do not match."]}
+    huge = "OTk5OTk5OTk5OTk5OTk5OTk5OTk5"  # "9999999999999999999999": past any bigint id
+    body = {"uid": huge, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    assert await (await api.client.post(path, json=body)).json() == {
+        "uid": ["Invalid user ID or user does not exist."]
+    }
     body = {"uid": "bm9ib2R5", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     assert await (await api.client.post(path, json=body)).json() == {
         "uid": ["Invalid user ID or user does not exist."]
