@@ -103,7 +103,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     """The services the handlers call, and the outbox sender running in the background."""
     config, pool, queries = app[config_key], app[pool_key], app[queries_key]
     smtp = SmtpTarget.from_url(config.smtp_url) if config.smtp_url else None
-    mailer = Mailer(pool, queries, config.mail_from, smtp)
+    mailer = Mailer(pool, queries, config.mail_from, smtp, config.mail_retry_max_seconds)
     app[jwt_key_key] = resolve_jwt_key(config)
     app[mailer_key] = mailer
     app[limiter_key] = RateLimiter(app[redis_key], enabled=config.rate_limits)
@@ -111,7 +111,13 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     app[accounts_key] = Accounts(
         pool, queries, config, app[jwt_key_key], mailer, app[user_cache_key]
     )
-    app[events_key] = Events(pool, queries, app[hub_key].changed)
+    hub = app[hub_key]
+
+    def availability_changed(event_id: int) -> None:
+        hub.changed(event_id)
+        mailer.wake()  # an event's cancellation mails its attendees
+
+    app[events_key] = Events(pool, queries, availability_changed)
     sender = asyncio.create_task(mailer.run(), name="outbox-sender")
     try:
         yield
@@ -135,6 +141,7 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
         BatchRunner(app[pool_key], app[queries_key]), settings, config.max_actors
     )
     registry.on_commit.append(app[hub_key].changed)  # after each commit, never before
+    registry.on_commit.append(lambda _event, _seq: app[mailer_key].wake())  # its mails
     app[actors_key] = registry
     app[bookings_key] = Bookings(app[pool_key], app[queries_key], registry)
     try:

@@ -16,6 +16,7 @@ import asyncpg
 
 from server.db import Queries
 from server.errors import ApiError, Conflict, FieldErrors, NotFound, PermissionDenied
+from server.mail import booking_cancelled_mail
 from server.users import User
 
 __all__ = ["EVENT_ORDERING", "TICKET_TYPE_ORDERING", "EventFilters", "Events", "order_by"]
@@ -23,7 +24,8 @@ __all__ = ["EVENT_ORDERING", "TICKET_TYPE_ORDERING", "EventFilters", "Events", "
 QUERIES = (
     "event_by_id", "count_events", "list_events", "insert_event", "lock_event", "update_event",
     "bump_event_seq", "event_has_bookings", "delete_event", "lock_ticket_types",
-    "cancel_event_bookings", "deactivate_ticket_types", "count_ticket_types", "list_ticket_types",
+    "cancel_event_bookings", "enqueue_event_cancellation_mails", "deactivate_ticket_types",
+    "count_ticket_types", "list_ticket_types",
     "ticket_type_by_id", "lock_ticket_type", "insert_ticket_type", "update_ticket_type",
     "ticket_type_has_bookings", "delete_ticket_type",
 )  # fmt: skip
@@ -147,15 +149,20 @@ class Events:
                 raise FieldErrors({"total_capacity": [message]})
             values = {f: data.get(f, event[f]) for f in EVENT_FIELDS}
             if values["status"] == "cancelled" and event["status"] != "cancelled":
-                await self._cancel(conn, event_id)
+                await self._cancel(conn, event_id, event["name"])
             await conn.execute(self.queries["update_event"], event_id, *values.values())
         self.on_change(event_id)
         return await self.get(event_id)
 
-    async def _cancel(self, conn: asyncpg.Connection, event_id: int) -> None:
-        """Cancel every confirmed booking (tickets given back) and close the ticket types."""
+    async def _cancel(self, conn: asyncpg.Connection, event_id: int, name: str) -> None:
+        """Cancel every confirmed booking (tickets given back, owners mailed) and close the
+        ticket types."""
         await conn.execute(self.queries["lock_ticket_types"], event_id)
         await conn.execute(self.queries["cancel_event_bookings"], event_id)
+        subject, body = booking_cancelled_mail(name, "{reference}")
+        await conn.execute(
+            self.queries["enqueue_event_cancellation_mails"], event_id, subject, body
+        )
         await conn.execute(self.queries["deactivate_ticket_types"], event_id)
 
     async def delete(self, user: User, event_id: int) -> None:

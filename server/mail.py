@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
@@ -19,14 +20,14 @@ import asyncpg
 
 from server.db import Queries
 
-__all__ = ["Mailer", "SmtpTarget"]
+__all__ = ["Mailer", "SmtpTarget", "booking_cancelled_mail", "booking_confirmed_mail"]
 
 log = logging.getLogger("stampede.mail")
 
-BATCH = 20
+BATCH = 100
 POLL_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 300
 SEND_TIMEOUT = 15.0
+REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException)
 QUERIES = ("enqueue_mail", "claim_due_mail", "mark_mail_sent", "mark_mail_failed")
 
 
@@ -37,6 +38,16 @@ class SmtpTarget:
     use_tls: bool
     username: str | None
     password: str | None
+
+    def client(self) -> aiosmtplib.SMTP:
+        return aiosmtplib.SMTP(
+            hostname=self.hostname,
+            port=self.port,
+            use_tls=self.use_tls,
+            username=self.username,
+            password=self.password,
+            timeout=SEND_TIMEOUT,
+        )
 
     @classmethod
     def from_url(cls, url: str) -> SmtpTarget:
@@ -55,9 +66,15 @@ class Mailer:
     """Queues mail in the outbox and delivers it in the background."""
 
     def __init__(
-        self, pool: asyncpg.Pool, queries: Queries, sender: str, smtp: SmtpTarget | None
+        self,
+        pool: asyncpg.Pool,
+        queries: Queries,
+        sender: str,
+        smtp: SmtpTarget | None,
+        max_backoff: int = 300,
     ) -> None:
         self._pool = pool
+        self._max_backoff = max_backoff
         self._queries = queries
         self._sender = sender
         self._smtp = smtp
@@ -90,37 +107,73 @@ class Mailer:
         """Try each due mail once; return how many were tried."""
         async with self._pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(self._queries["claim_due_mail"], BATCH)
-            for row in rows:
-                try:
-                    via = await self._deliver(row["recipient"], row["subject"], row["body"])
-                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                    delay = min(2 ** row["attempts"], MAX_BACKOFF_SECONDS)
-                    log.warning(
-                        "outbox: mail %s failed (%r); next try in %s s", row["id"], exc, delay
-                    )
-                    await conn.execute(
-                        self._queries["mark_mail_failed"], row["id"], repr(exc), delay
-                    )
-                else:
-                    await conn.execute(self._queries["mark_mail_sent"], row["id"], via)
+            if not rows:
+                return 0
+            sent, failed, via = await self._deliver_all(rows)
+            if sent:
+                await conn.execute(self._queries["mark_mail_sent"], sent, via)
+            for mail_id, attempts, error in failed:
+                delay = min(2**attempts, self._max_backoff)
+                log.warning("outbox: mail %s failed (%s); next try in %s s", mail_id, error, delay)
+                await conn.execute(self._queries["mark_mail_failed"], mail_id, error, delay)
         return len(rows)
 
-    async def _deliver(self, recipient: str, subject: str, body: str) -> str:
+    async def _deliver_all(
+        self, rows: list[asyncpg.Record]
+    ) -> tuple[list[int], list[tuple[int, int, str]], str]:
+        """(ids accepted, (id, attempts, error) of each failure, how they went)."""
         if self._smtp is None:
-            log.info("mail to %s: %s\n%s", recipient, subject, body)
-            return "log"
+            for row in rows:
+                log.info("mail to %s: %s", row["recipient"], row["subject"])
+            return [row["id"] for row in rows], [], "log"
+        sent: list[int] = []
+        failed: list[tuple[int, int, str]] = []
+        try:
+            async with self._smtp.client() as client:  # one connection for the whole batch
+                for row in rows:
+                    try:
+                        await client.send_message(self._message(row))
+                    except (
+                        aiosmtplib.SMTPRecipientsRefused,
+                        aiosmtplib.SMTPResponseException,
+                    ) as exc:
+                        failed.append((row["id"], row["attempts"], repr(exc)))
+                    else:
+                        sent.append(row["id"])
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            done = set(sent) | {mail_id for mail_id, _, _ in failed}
+            failed += [(r["id"], r["attempts"], repr(exc)) for r in rows if r["id"] not in done]
+        return sent, failed, "smtp"
+
+    def _message(self, row: asyncpg.Record) -> EmailMessage:
         message = EmailMessage()
         message["From"] = self._sender
-        message["To"] = recipient
-        message["Subject"] = subject
-        message.set_content(body)
-        await aiosmtplib.send(
-            message,
-            hostname=self._smtp.hostname,
-            port=self._smtp.port,
-            use_tls=self._smtp.use_tls,
-            username=self._smtp.username,
-            password=self._smtp.password,
-            timeout=SEND_TIMEOUT,
-        )
-        return "smtp"
+        message["To"] = row["recipient"]
+        message["Subject"] = row["subject"]
+        # One id per outbox row: should a mail ever go out twice (SMTP accepted it, then the
+        # database went away before it was marked sent), mail clients show it once.
+        domain = self._sender.rpartition("@")[2] or "stampede.local"
+        message["Message-ID"] = f"<outbox-{row['id']}@{domain}>"
+        message.set_content(row["body"])
+        return message
+
+
+def booking_confirmed_mail(
+    event_name: str, reference: str, lines: list[tuple[str, int, Decimal]], total: Decimal
+) -> tuple[str, str]:
+    """Subject and body of the mail sent with every new booking."""
+    tickets = "\n".join(f"  {quantity} x {name} at {price:.2f}" for name, quantity, price in lines)
+    body = (
+        f"Your booking for {event_name} is confirmed.\n\n"
+        f"Reference: {reference}\n{tickets}\nTotal: {total:.2f}\n"
+    )
+    return f"Booking confirmed: {event_name}", body
+
+
+def booking_cancelled_mail(event_name: str, reference: str) -> tuple[str, str]:
+    """Subject and body of the mail sent when a booking is cancelled (by its owner or with
+    its event); ``reference`` may be the placeholder ``{reference}``, filled in by SQL."""
+    body = (
+        f"Your booking {reference} for {event_name} has been cancelled and its tickets released.\n"
+    )
+    return f"Booking cancelled: {event_name}", body

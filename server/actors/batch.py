@@ -33,6 +33,7 @@ from server.actors.commands import (
 )
 from server.db import Queries
 from server.errors import ApiError, NotFound, ServiceUnavailable
+from server.mail import booking_cancelled_mail, booking_confirmed_mail
 from server.render import booking_item_json, booking_json
 
 __all__ = ["QUERIES", "BatchResult", "BatchRunner", "booking_unavailable"]
@@ -101,6 +102,7 @@ class Plan:
     bookings: list[tuple[int, BookTickets, Decimal]] = field(default_factory=list)
     cancelled_ids: list[int] = field(default_factory=list)
     keys: list[tuple[int, str, uuid.UUID]] = field(default_factory=list)
+    mails: list[tuple[int, str, str]] = field(default_factory=list)  # (user id, subject, body)
 
     @property
     def writes(self) -> bool:
@@ -328,6 +330,8 @@ class BatchRunner:
             state.changed = True
             plan.sold -= quantity
         plan.cancelled_ids.append(booking["id"])
+        mail = booking_cancelled_mail(plan.event_name, str(command.reference))
+        plan.mails.append((command.user_id, *mail))
         return Cancelled(command.reference)
 
     async def _book(
@@ -373,6 +377,9 @@ class BatchRunner:
             state.changed = True
         plan.sold += wanted
         plan.bookings.append((index, command, total))
+        lines = [(plan.types[t].name, q, plan.types[t].price) for t, q in command.items]
+        mail = booking_confirmed_mail(plan.event_name, str(command.reference), lines, total)
+        plan.mails.append((command.user_id, *mail))
         return Booked(command.reference)
 
     async def _apply(self, conn: asyncpg.Connection, plan: Plan) -> int:
@@ -392,6 +399,7 @@ class BatchRunner:
             [s.sold for s in changed],
             *_columns(plan.keys, 3),
             plan.sold,
+            *_columns(plan.mails, 3),
         )
         item_ids = {(ref, type_id): item_id for ref, item_id, type_id in orjson.loads(row["items"])}
         for index, command, total in plan.bookings:

@@ -33,7 +33,8 @@ SELECT booking_id, ticket_type_id, quantity FROM booking_items WHERE booking_id 
 
 -- name: apply_batch
 -- Everything a batch writes, in one statement: new bookings and their items, cancellations,
--- the ticket types' and the event's new counts (computed under this transaction's locks).
+-- the ticket types' and the event's new counts (computed under this transaction's locks),
+-- and a mail to each booking's owner in the outbox, committed (or not) with the booking.
 WITH new_bookings AS (
     INSERT INTO bookings (booking_reference, user_id, event_id, total_price)
     SELECT reference, user_id, $1, total
@@ -59,6 +60,12 @@ WITH new_bookings AS (
     FROM unnest($13::bigint[], $14::text[], $15::uuid[]) AS ik(user_id, key, reference)
     JOIN new_bookings nb ON nb.booking_reference = ik.reference
     WHERE k.user_id = ik.user_id AND k.key = ik.key
+), mails AS (
+    INSERT INTO outbox (recipient, subject, body)
+    SELECT u.email, m.subject, m.body
+    FROM unnest($17::bigint[], $18::text[], $19::text[]) WITH ORDINALITY AS m(user_id, subject, body, n)
+    JOIN users u ON u.id = m.user_id
+    ORDER BY m.n
 )
 UPDATE events SET tickets_sold = $16, seq = seq + 1
 WHERE id = $1

@@ -74,5 +74,14 @@ UPDATE events SET tickets_sold = tickets_sold - COALESCE((SELECT sum(quantity) F
 WHERE id = $1
 RETURNING (SELECT count(*) FROM cancelled) AS bookings_cancelled;
 
+-- name: enqueue_event_cancellation_mails
+-- A mail to the owner of each booking cancel_event_bookings just cancelled (this transaction's
+-- now() is their cancelled_at); $3 is the body with a {reference} placeholder.
+INSERT INTO outbox (recipient, subject, body)
+SELECT u.email, $2, replace($3, '{reference}', b.booking_reference::text)
+FROM bookings b JOIN users u ON u.id = b.user_id
+WHERE b.event_id = $1 AND b.status = 'cancelled' AND b.cancelled_at = now()
+ORDER BY b.id;
+
 -- name: deactivate_ticket_types
 UPDATE ticket_types SET is_active = false, updated_at = now() WHERE event_id = $1 AND is_active;

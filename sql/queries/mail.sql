@@ -12,7 +12,7 @@ FOR UPDATE SKIP LOCKED;
 
 -- name: mark_mail_sent
 UPDATE outbox SET sent_at = now(), attempts = attempts + 1, delivered_via = $2, last_error = NULL
-WHERE id = $1;
+WHERE id = ANY($1::bigint[]);
 
 -- name: mark_mail_failed
 UPDATE outbox
