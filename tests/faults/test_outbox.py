@@ -51,7 +51,9 @@ async def test_booking_mails_wait_for_smtp_and_arrive_once_each(
 ) -> None:
     organizer, ann, bob = await api.organizer(), await api.attendee(), await api.attendee()
     event = await api.event(organizer, name="Night Run", total_capacity=10)
-    vip = await api.ticket_type(organizer, event["id"], name="VIP", price="80.00", quantity_available=3)
+    vip = await api.ticket_type(
+        organizer, event["id"], name="VIP", price="80.00", quantity_available=3
+    )
     first = await _book(api, ann.headers, _order(event["id"], vip["id"], 2))
     second = await _book(api, bob.headers, _order(event["id"], vip["id"], 1))
     refused = await api.client.post(

@@ -32,6 +32,8 @@ WHOLE_BODIES: list[bytes] = [
     b"42",
     b"\xff\xfe\x00",
     b'{"a": ' * 10_000,
+    b"[" * 100_000 + b"]" * 100_000,  # well-formed, but nested far past any parser's limit
+    b'{"name": ' * 5_000 + b"1" + b"}" * 5_000,
     b"{}" * 3,
 ]
 

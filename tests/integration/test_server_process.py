@@ -115,6 +115,18 @@ def test_a_malformed_setting_is_one_clear_line(variable: str, value: str) -> Non
     assert _last_line(output).startswith(f"stampede: configuration error: {variable} ")
 
 
+@pytest.mark.parametrize("secret", [None, "short"])
+def test_production_refuses_to_start_without_a_real_secret(
+    database_url: str, secret: str | None
+) -> None:
+    env = {"STAMPEDE_ENV": "production", "DATABASE_URL": database_url}
+    if secret is not None:
+        env["JWT_SECRET"] = secret
+    status, output = ServerProcess(env).run_to_exit()
+    assert status == 2
+    assert _last_line(output).startswith("stampede: configuration error: JWT_SECRET ")
+
+
 def test_sigterm_stops_the_server_cleanly(database_url: str, servers: list[ServerProcess]) -> None:
     server = ServerProcess({"DATABASE_URL": database_url})
     servers.append(server)
