@@ -147,4 +147,4 @@ async def test_filters_do_not_leak_other_users_bookings(api: Api, world: dict[st
         response = await api.client.get(f"/api/users/me/bookings/{query}", headers=attendee.headers)
         assert response.status == 200
         page = await response.json()
-        assert page["count"] == 0 and page["results"] == [], query
+        assert (page["count"], page["results"]) == (0, []), query
