@@ -64,7 +64,14 @@ def database(config: Config) -> Iterator[Config]:
 
 
 async def serve(config: Config, sock: socket.socket) -> None:
-    runner = web.AppRunner(create_app(config), access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    runner = web.AppRunner(
+        create_app(config),
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+        # aiohttp starts this clock when a connection opens and stops it only once a whole
+        # request has arrived: it is the slowloris guard as well as the keep-alive timeout.
+        keepalive_timeout=config.idle_timeout,
+    )
     await runner.setup()
     # Everything made at startup lives for good: keep it out of the collector's scans, and
     # collect the young generation less often (each request allocates many short-lived objects).

@@ -138,7 +138,9 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
         idle_seconds=config.actor_idle_seconds,
     )
     registry = ActorRegistry(
-        BatchRunner(app[pool_key], app[queries_key]), settings, config.max_actors
+        BatchRunner(app[pool_key], app[queries_key], retry_seconds=0.6 * config.booking_timeout),
+        settings,
+        config.max_actors,
     )
     registry.on_commit.append(app[hub_key].changed)  # after each commit, never before
     registry.on_commit.append(lambda _event, _seq: app[mailer_key].wake())  # its mails

@@ -41,6 +41,9 @@ class Config:
     db_pool_min: int = 2
     db_pool_max: int = 20
     max_body_bytes: int = 1024 * 1024
+    # Seconds a connection may take to send a whole request (headers, then body), and stay
+    # idle between requests: a slowloris client trickling bytes is closed after this.
+    idle_timeout: int = 75
     booking_batch_max: int = 256
     booking_mailbox: int = 2048
     booking_timeout: int = 10
@@ -161,6 +164,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("trust_forwarded_for", "TRUST_FORWARDED_FOR", _on_off),
     ("db_pool_min", "DB_POOL_MIN", _int_in(0, 1000)),
     ("db_pool_max", "DB_POOL_MAX", _int_in(1, 1000)),
+    ("idle_timeout", "IDLE_TIMEOUT", _int_in(1, 3600)),
     ("log_level", "LOG_LEVEL", _choice(LOG_LEVELS, upper=True)),
     ("booking_batch_max", "BOOKING_BATCH_MAX", _int_in(1, 10_000)),
     ("booking_mailbox", "BOOKING_MAILBOX", _int_in(1, 1_000_000)),

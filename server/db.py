@@ -13,6 +13,8 @@ import asyncpg
 from server.errors import StartupError
 
 __all__ = [
+    "DATABASE_ERRORS",
+    "DATABASE_GONE",
     "MIGRATIONS_DIR",
     "QUERIES_DIR",
     "Migration",
@@ -22,6 +24,17 @@ __all__ = [
     "describe_dsn",
     "load_migrations",
 ]
+
+# A lost or refused database connection: a request had no effect it could report (503).
+DATABASE_GONE = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.OperatorInterventionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # asyncpg's state error when a connection dies mid-query
+    ConnectionError,
+)
+# Everything a background loop (outbox sender, live publisher) logs and outlives.
+DATABASE_ERRORS = (*DATABASE_GONE, asyncpg.PostgresError, OSError, TimeoutError)
 
 log = logging.getLogger("stampede.db")
 

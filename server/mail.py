@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import asyncpg
 
-from server.db import Queries
+from server.db import DATABASE_ERRORS, Queries
 
 __all__ = ["Mailer", "SmtpTarget", "booking_cancelled_mail", "booking_confirmed_mail"]
 
@@ -94,7 +94,7 @@ class Mailer:
         while True:
             try:
                 delivered = await self.deliver_due()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("outbox: cannot reach the database (%r); retrying", exc)
                 delivered = 0
             if delivered == BATCH:

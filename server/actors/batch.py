@@ -10,7 +10,9 @@ the batch; a failure during COMMIT is resolved by looking for what the batch wou
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -54,7 +56,7 @@ TRANSIENT = (
     OSError,
     TimeoutError,
 )
-MAX_ATTEMPTS = 4
+MAX_PAUSE = 0.5  # between retries of a batch
 MAX_TOTAL = Decimal("9999999999.99")  # bookings.total_price is numeric(12, 2)
 BOOKING_NOT_FOUND = "No Booking matches the given query."
 
@@ -110,8 +112,14 @@ class Plan:
 
 
 class BatchRunner:
-    def __init__(self, pool: asyncpg.Pool, queries: Queries, spare: int = 4) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, queries: Queries, retry_seconds: float = 6.0, spare: int = 4
+    ) -> None:
+        """``retry_seconds``: how long a batch retries transient failures; long enough to ride
+        out a PostgreSQL restart and learn whether a COMMIT that lost its connection landed,
+        and shorter than the askers wait."""
         self._pool = pool
+        self._retry_seconds = retry_seconds
         self._q = queries
         self._max_spare = spare
         self._spare: list[asyncpg.Connection] = []
@@ -120,16 +128,24 @@ class BatchRunner:
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pool connection, kept between batches instead of released: on a hot event the
         release (a task and two trips through a busy event loop) was a sixth of each batch."""
-        conn = self._spare.pop() if self._spare else await self._pool.acquire()
+        conn = self._kept() or await self._pool.acquire()
         try:
             yield conn
         except BaseException:
             await self._pool.release(conn)  # possibly broken: the pool decides
             raise
-        if len(self._spare) < self._max_spare and not conn.is_closed():
+        if len(self._spare) < self._max_spare and _usable(conn):
             self._spare.append(conn)
         else:
             await self._pool.release(conn)
+
+    def _kept(self) -> asyncpg.Connection | None:
+        """A kept connection that still works (one whose server went away is dropped)."""
+        while self._spare:
+            conn = self._spare.pop()
+            if _usable(conn):
+                return conn
+        return None
 
     async def close(self) -> None:
         """Give the kept connections back to the pool (before it closes)."""
@@ -168,7 +184,8 @@ class BatchRunner:
         self, event_id: int, commands: Sequence[Command], before_commit: Callable[[], None]
     ) -> BatchResult:
         uncertain: Plan | None = None  # a plan whose COMMIT failed: it may or may not have landed
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        deadline = time.monotonic() + self._retry_seconds
+        for attempt in itertools.count(1):
             plan: Plan | None = None
             try:
                 async with self._connection() as conn, conn.transaction():
@@ -183,12 +200,13 @@ class BatchRunner:
                     before_commit()
                 return self._answers(plan, seq)
             except TRANSIENT as exc:
-                if attempt == MAX_ATTEMPTS:
+                pause = min(0.05 * 2**attempt, MAX_PAUSE)
+                if time.monotonic() + pause > deadline:
                     raise
                 log.warning(
                     "event %s: batch attempt %d failed (%r); retrying", event_id, attempt, exc
                 )
-                await asyncio.sleep(0.05 * 2**attempt)
+                await asyncio.sleep(pause)
         raise AssertionError("unreachable")
 
     async def _committed(self, conn: asyncpg.Connection, plan: Plan) -> bool:
@@ -407,6 +425,13 @@ class BatchRunner:
                 command.reference, detail=_detail(plan, command, total, item_ids)
             )
         return int(row["seq"])
+
+
+def _usable(conn: asyncpg.Connection) -> bool:
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:  # the pool took it back itself when its connection died
+        return False
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:

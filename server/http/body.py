@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from server.errors import ApiError
+from server.keys import config_key
 
 __all__ = ["read_json", "read_json_object"]
 
@@ -15,9 +17,16 @@ __all__ = ["read_json", "read_json_object"]
 async def read_json(request: web.Request) -> Any:
     """The request body as JSON; an empty body is ``{}``; malformed JSON is 400 ``invalid_json``.
 
-    A body over the configured limit makes aiohttp raise 413, which the error middleware renders.
+    A body over the configured limit makes aiohttp raise 413, which the error middleware renders;
+    a body that does not arrive within IDLE_TIMEOUT is 408 (a client trickling it is cut off).
     """
-    raw = await request.read()
+    try:
+        async with asyncio.timeout(request.app[config_key].idle_timeout):
+            raw = await request.read()
+    except TimeoutError:
+        raise ApiError(
+            "The request body did not arrive in time.", code="request_timeout", status=408
+        ) from None
     if not raw.strip():
         return {}
     try:

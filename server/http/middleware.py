@@ -8,10 +8,10 @@ import re
 import secrets
 import time
 
-import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from server.db import DATABASE_GONE
 from server.errors import ApiError
 from server.jsonio import json_response
 from server.keys import config_key
@@ -22,14 +22,6 @@ access_log = logging.getLogger("stampede.access")
 log = logging.getLogger("stampede.errors")
 
 REQUEST_ID_HEADER = "X-Request-ID"
-# A lost or refused database connection: the request had no effect it could report, so 503.
-DATABASE_GONE = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,  # asyncpg's state error when a connection dies mid-query
-    ConnectionError,
-)
 request_id_key = web.RequestKey("request_id", str)
 # Request ids: a random prefix per process and a counter; unique across instances, and far
 # cheaper than a uuid4 per request on the booking hot path.

@@ -21,7 +21,7 @@ from aiohttp import WSCloseCode, web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.db import Queries
+from server.db import DATABASE_ERRORS, Queries
 
 __all__ = ["CHANNEL_PREFIX", "QUERIES", "Hub", "Subscription"]
 
@@ -147,7 +147,7 @@ class Hub:
             self._dirty.discard(event_id)
             try:
                 frame = await self.load(event_id)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("live: cannot load event %s (%r)", event_id, exc)
                 frame = None
             if frame is not None:
@@ -270,9 +270,7 @@ class Hub:
 
     async def _resync(self) -> None:
         for event_id in list(self._watchers):
-            frame = await self.load(event_id)
-            if frame is not None:
-                self.deliver(event_id, frame)
+            self.changed(event_id)  # loaded by its publisher, which outlives database errors
 
     async def close_sockets(self) -> None:
         """Close every socket with 1001 (going away): the first phase of shutdown."""

@@ -244,3 +244,22 @@ async def test_sockets_decline_compression(api: Api) -> None:
     async with api.client.ws_connect(f"/ws/events/{event['id']}", compress=15) as ws:
         assert ws.compress == 0
         assert (await _receive(ws))["type"] == "availability"
+
+
+async def test_an_oversized_message_closes_only_its_own_socket(
+    api: Api, config: Config, database_url: str
+) -> None:
+    event, ticket = await _shop(api)
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    path = f"/ws/events/{event['id']}"
+    async with api.client.ws_connect(path) as loud, api.client.ws_connect(path) as calm:
+        await _receive(loud)
+        await _receive(calm)
+        await loud.send_str('{"op": "' + "x" * 10_000 + '"}')
+        closing = await loud.receive(timeout=1)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert loud.close_code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG
+        assert await _book(api.client, member, event["id"], ticket["id"]) == 201
+        update = await _until(calm, lambda s: s["tickets_sold"] == 1)
+        assert update["event_id"] == event["id"]
+        assert not calm.closed
