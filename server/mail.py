@@ -123,8 +123,8 @@ class Mailer:
     ) -> tuple[list[int], list[tuple[int, int, str]], str]:
         """(ids accepted, (id, attempts, error) of each failure, how they went)."""
         if self._smtp is None:
-            for row in rows:
-                log.info("mail to %s: %s", row["recipient"], row["subject"])
+            for row in rows:  # SMTP_URL is unset: the log and the outbox table are the mailbox
+                log.info("mail to %s: %s\n%s", row["recipient"], row["subject"], row["body"])
             return [row["id"] for row in rows], [], "log"
         sent: list[int] = []
         failed: list[tuple[int, int, str]] = []
