@@ -17,6 +17,8 @@ RUN pip install --no-cache-dir -c constraints.txt -e .
 
 COPY server ./server
 COPY sql ./sql
+# Swagger UI and ReDoc from the npm registry (integrity-checked), at build time, never at runtime.
+RUN python -m server.docs_assets
 
 USER stampede
 EXPOSE 8000

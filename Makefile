@@ -47,12 +47,14 @@ $(VENV)/bin/python:
 		|| { echo "Stampede needs Python 3.11+; set PYTHON=python3.11 (or newer)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.runtime: $(VENV)/bin/python pyproject.toml $(LOCK)
+$(VENV)/.runtime: $(VENV)/bin/python pyproject.toml $(LOCK) server/docs_assets.py
 	$(PIP) install -c $(LOCK) -e .
+	$(BIN)/python -m server.docs_assets
 	@touch $@
 
-$(VENV)/.dev: $(VENV)/bin/python pyproject.toml $(LOCK)
+$(VENV)/.dev: $(VENV)/bin/python pyproject.toml $(LOCK) server/docs_assets.py
 	$(PIP) install -c $(LOCK) -e '.[dev]'
+	$(BIN)/python -m server.docs_assets
 	@touch $@ $(VENV)/.runtime
 
 clean: ## remove the venv, caches and local data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from playwright.async_api import Browser, async_playwright
 from pytest_aiohttp import AiohttpClient
 
 from server.app import create_app
@@ -112,3 +114,24 @@ async def client(
 @pytest.fixture
 def api(client: TestClient[web.Request, web.Application]) -> Api:
     return Api(client)
+
+
+# As the machine notes advise for a closed network: no background traffic, no sandbox as root.
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright (``make test`` installs it)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail(
+            "Chromium is missing: `make test` installs it (apt-get install chromium) when run as root"
+        )
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()

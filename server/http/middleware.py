@@ -43,6 +43,8 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
         status = response.status
         if not response.prepared:
             response.headers[REQUEST_ID_HEADER] = request_id
+            # Browsers take each response for exactly the type it says it is.
+            response.headers["X-Content-Type-Options"] = "nosniff"
         return response
     finally:
         if access_log.isEnabledFor(logging.INFO):

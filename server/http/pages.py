@@ -9,10 +9,20 @@ from aiohttp import web
 from server.errors import NotFound
 from server.http.events import path_id
 
-__all__ = ["SECURITY_HEADERS", "live_page", "static_asset"]
+__all__ = ["DOCS_SECURITY_HEADERS", "SECURITY_HEADERS", "STATIC", "live_page", "static_asset"]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
-ASSETS = {"live.js": "text/javascript", "live.css": "text/css", "favicon.svg": "image/svg+xml"}
+VENDOR = STATIC / "vendor"  # installed from npm by server.docs_assets
+JS, CSS = "text/javascript", "text/css"
+ASSETS = {
+    "live.js": (STATIC, JS),
+    "live.css": (STATIC, CSS),
+    "favicon.svg": (STATIC, "image/svg+xml"),
+    "swagger-init.js": (STATIC, JS),
+    "swagger-ui-bundle.js": (VENDOR, JS),
+    "swagger-ui.css": (VENDOR, CSS),
+    "redoc.standalone.js": (VENDOR, JS),
+}
 # The page loads only its own script and style, and talks only to its own origin.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -22,6 +32,16 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
+}
+# Swagger UI and ReDoc set inline styles, and ReDoc searches in a blob: worker; scripts still
+# come only from this origin.
+DOCS_SECURITY_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "connect-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+        "worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
 }
 
 
@@ -34,9 +54,12 @@ async def static_asset(request: web.Request) -> web.FileResponse:
     name = request.match_info["name"]
     if name not in ASSETS:
         raise NotFound()
+    folder, content_type = ASSETS[name]
+    if not (folder / name).is_file():
+        raise NotFound()
     headers = {
-        "Content-Type": ASSETS[name],
+        "Content-Type": content_type,
         "Cache-Control": "public, max-age=300",
         **SECURITY_HEADERS,
     }
-    return web.FileResponse(STATIC / name, headers=headers)
+    return web.FileResponse(folder / name, headers=headers)

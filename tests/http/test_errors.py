@@ -158,3 +158,9 @@ async def test_a_callers_request_id_is_kept(
 async def test_an_unsafe_request_id_is_replaced(client: Client) -> None:
     response = await client.get("/api/health", headers={"X-Request-ID": "x" * 500})
     assert response.headers["X-Request-ID"] != "x" * 500
+
+
+async def test_every_response_forbids_content_sniffing(client: Client) -> None:
+    for path in ("/api/health", "/api/events/", "/api/nowhere", "/events/1/live"):
+        response = await client.get(path)
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path

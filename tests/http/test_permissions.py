@@ -58,6 +58,9 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "ws": (101, 101, 101, 101),
     "live-page": PUBLIC_200,
     "static": PUBLIC_200,
+    "schema": PUBLIC_200,
+    "swagger-ui": PUBLIC_200,
+    "redoc": PUBLIC_200,
 }
 
 _n = itertools.count(1)

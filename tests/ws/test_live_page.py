@@ -2,34 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
-
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from server.config import Config
 from tests.support.api import Api
 from tests.support.crowd import make_users
-
-# As the machine notes advise for a closed network: no background traffic, no sandbox as root.
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail(
-            "Chromium is missing: `make test` installs it (apt-get install chromium) when run as root"
-        )
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        await browser.close()
 
 
 async def test_the_page_updates_without_reload(
