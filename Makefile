@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint migrate bench lock clean
+.PHONY: run test lint migrate bench fuzz chaos loadtest lock clean
 
 # $(call ensure,COMMAND,DEBIAN PACKAGE,WHY): install a Debian package when its command is
 # missing and we may (root with apt-get); otherwise say what will be missing.
@@ -37,6 +37,12 @@ bench: $(VENV)/.dev ## benchmarks: hot-event booking (batched vs per-request), l
 	@$(call ensure,wrk,wrk,the benchmark's load generator; without it a slower Python one)
 	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 	$(BIN)/python loadtest/bench_live.py $(LIVE_ARGS)
+
+fuzz: $(VENV)/.dev ## schemathesis against a live server, 5 minutes per user (make test runs a short one)
+	$(BIN)/python -m tests.fuzz.schemathesis_run --max-time 300 $(FUZZ_ARGS)
+
+chaos: $(VENV)/.dev ## the fault tests (also part of make test), three times over
+	for run in 1 2 3; do $(BIN)/python -m pytest tests/faults $(PYTEST_ARGS) || exit 1; done
 
 lock: $(VENV)/.dev ## re-pin every dependency into constraints.txt
 	$(PIP) install --upgrade -e '.[dev]'

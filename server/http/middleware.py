@@ -82,6 +82,8 @@ def _from_http_exception(exc: web.HTTPException, request: web.Request) -> web.Re
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Answer every failure as JSON; log unexpected ones with their traceback, show none."""
     try:
+        if "\x00" in request.query_string:  # PostgreSQL text cannot hold NUL; no filter needs it
+            raise ApiError("Null characters are not allowed.", code="invalid_query")
         return await handler(request)
     except ApiError as exc:
         return json_response(exc.body(), status=exc.status, headers=exc.headers)

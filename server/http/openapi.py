@@ -188,13 +188,16 @@ _PATH_SCHEMAS = {
 
 def _path(route: Route) -> tuple[str, list[dict[str, Any]]]:
     """The OpenAPI path (the reference API's paths with their trailing slash) and its params."""
+    from server.http.pages import ASSETS
+
+    schemas = {**_PATH_SCHEMAS, "name": {"enum": sorted(ASSETS)}}
     names = _PATH_PARAM.findall(route.path)
     params = [
         {
             "name": name,
             "in": "path",
             "required": True,
-            "schema": _PATH_SCHEMAS.get(name, {"type": "string"}),
+            "schema": schemas.get(name, {"type": "string"}),
         }
         for name in names
     ]

@@ -63,7 +63,7 @@ IDEMPOTENCY = Param(
     {"type": "string", "minLength": 1, "maxLength": 255},
     where="header",
 )
-SOCKET = "Upgrades to a websocket; see the live-availability section above."
+SOCKET = "Upgrades to a websocket (a request without the upgrade is 400); see the live-availability section above."
 ACCOUNTS, EVENTS, TYPES, BOOKINGS, LIVE, DOCS = (
     "Accounts", "Events", "Ticket types", "Bookings", "Live availability", "Service",
 )  # fmt: skip
@@ -90,7 +90,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", EVENT, E.update_event, "event-partial-update", Doc("Change an event (its organizer)", EVENTS, returns="Event", body=E.EVENT, partial=True, auth=True, errors=(403,))),
     Route("DELETE", EVENT, E.delete_event, "event-delete", Doc("Delete an event without bookings (its organizer)", EVENTS, 204, auth=True, errors=(403, 409))),
     # Ticket types
-    Route("GET", TICKET_TYPES, E.list_ticket_types, "ticket-type-list", Doc("An event's ticket types", TYPES, returns="TicketTypePage", params=(Param("ordering", ORDERING + ", ".join(TICKET_TYPE_ORDERING)), *PAGING))),
+    Route("GET", TICKET_TYPES, E.list_ticket_types, "ticket-type-list", Doc("An event's ticket types", TYPES, returns="TicketTypePage", params=(Param("ordering", ORDERING + ", ".join(TICKET_TYPE_ORDERING)), *PAGING), errors=(400,))),
     Route("POST", TICKET_TYPES, E.create_ticket_type, "ticket-type-create", Doc("Add a ticket type (the event's organizer)", TYPES, 201, "TicketType", E.TICKET_TYPE, auth=True, errors=(403,))),
     Route("GET", TICKET_TYPE, E.get_ticket_type, "ticket-type-detail", Doc("A ticket type (the event's organizer)", TYPES, returns="TicketType", auth=True, errors=(403,))),
     Route("PUT", TICKET_TYPE, E.update_ticket_type, "ticket-type-update", Doc("Replace a ticket type", TYPES, returns="TicketType", body=E.TICKET_TYPE, auth=True, errors=(403,))),
@@ -104,8 +104,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/users/me/bookings", bookings.my_bookings, "my-bookings", Doc("Your bookings", BOOKINGS, returns="BookingPage", auth=True, errors=(400, 403, 404), params=MY_BOOKINGS_QUERY)),
     Route("GET", EVENT + "/bookings", bookings.event_bookings, "event-bookings", Doc("An event's bookings (its organizer)", BOOKINGS, returns="EventBookingPage", auth=True, errors=(400, 403), params=(BOOKING_STATUS, *PAGING))),
     # Live availability (websockets)
-    Route("GET", "/ws/events/{event_id}", live.event_socket, "ws-event", Doc("Watch one event's availability (websocket)", LIVE, 101, description=SOCKET, websocket=True)),
-    Route("GET", "/ws", live.multiplexed_socket, "ws", Doc("Watch several events' availability (websocket)", LIVE, 101, description=SOCKET, websocket=True)),
+    Route("GET", "/ws/events/{event_id}", live.event_socket, "ws-event", Doc("Watch one event's availability (websocket)", LIVE, 101, description=SOCKET, websocket=True, errors=(400,))),
+    Route("GET", "/ws", live.multiplexed_socket, "ws", Doc("Watch several events' availability (websocket)", LIVE, 101, description=SOCKET, websocket=True, errors=(400,))),
     Route("GET", "/events/{event_id}/live", pages.live_page, "live-page", Doc("A page showing an event's availability live (HTML)", LIVE, description="HTML.")),
     Route("GET", "/static/{name}", pages.static_asset, "static", Doc("The pages' scripts and styles", DOCS, description="Files.")),
     # The API's own documentation

@@ -223,7 +223,11 @@ class DateTime(Field):
         except ValueError:
             raise Invalid(DATETIME_FORMAT_MESSAGE) from None
         # A naive time is taken as UTC, the reference's time zone.
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59-14:00: past year 9999 once in UTC
+            raise Invalid(DATETIME_FORMAT_MESSAGE) from None
 
     def json_schema(self) -> dict[str, Any]:
         return {**super().json_schema(), "format": "date-time"}

@@ -172,3 +172,26 @@ async def test_unicode_usernames_register_and_log_in(api: Api) -> None:
     account = await api.register(username="Jürgen.Ødegård", email="jurgen@example.org")
     tokens = await api.login("Jürgen.Ødegård", account.password)
     assert set(tokens) == {"access", "refresh"}
+
+
+@pytest.mark.parametrize(
+    "query", ["?location=a%00b", "?search=%00", "?ordering=name%00", "?status=%00upcoming"]
+)
+async def test_a_null_character_in_a_query_is_400(api: Api, query: str) -> None:
+    response = await api.client.get(f"/api/events/{query}")
+    assert response.status == 400
+    assert await response.json() == {
+        "detail": "Null characters are not allowed.",
+        "code": "invalid_query",
+    }
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
+async def test_a_time_that_leaves_the_calendar_in_utc_is_refused(api: Api, moment: str) -> None:
+    owner = await api.organizer()
+    body = {"name": "Edge", "location": "Here", "start_time": moment, "total_capacity": 5}
+    response = await api.client.post("/api/events/", json=body, headers=owner.headers)
+    assert response.status == 400
+    assert "start_time" in await response.json()
+    listed = await api.client.get("/api/events/")
+    assert listed.status == 200
