@@ -38,6 +38,9 @@ bench: $(VENV)/.dev ## benchmarks: hot-event booking (batched vs per-request), l
 	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 	$(BIN)/python loadtest/bench_live.py $(LIVE_ARGS)
 
+loadtest: $(VENV)/.dev ## locust, headless, 60 s (TARGET=http://... for a running server; USERS, DURATION)
+	$(BIN)/python loadtest/run_locust.py
+
 fuzz: $(VENV)/.dev ## schemathesis against a live server, 5 minutes per user (make test runs a short one)
 	$(BIN)/python -m tests.fuzz.schemathesis_run --max-time 300 $(FUZZ_ARGS)
 
