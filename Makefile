@@ -37,6 +37,7 @@ bench: $(VENV)/.dev ## benchmarks: hot-event booking (batched vs per-request), l
 	@$(call ensure,wrk,wrk,the benchmark's load generator; without it a slower Python one)
 	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 	$(BIN)/python loadtest/bench_live.py $(LIVE_ARGS)
+	$(BIN)/python loadtest/plots.py
 
 loadtest: $(VENV)/.dev ## locust, headless, 60 s (TARGET=http://... for a running server; USERS, DURATION)
 	$(BIN)/python loadtest/run_locust.py
