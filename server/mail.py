@@ -24,8 +24,9 @@ __all__ = ["Mailer", "SmtpTarget", "booking_cancelled_mail", "booking_confirmed_
 
 log = logging.getLogger("stampede.mail")
 
-BATCH = 100
+BATCH = 500
 POLL_SECONDS = 1.0
+REST_SECONDS = 0.25
 SEND_TIMEOUT = 15.0
 REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException)
 QUERIES = ("enqueue_mail", "claim_due_mail", "mark_mail_sent", "mark_mail_failed")
@@ -99,8 +100,11 @@ class Mailer:
                 delivered = 0
             if delivered == BATCH:
                 continue
+            # Rounds at most every REST_SECONDS: under a booking storm every commit wakes the
+            # sender, and a round per commit would double the database's transactions.
+            await asyncio.sleep(REST_SECONDS)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS - REST_SECONDS)
             self._wake.clear()
 
     async def deliver_due(self) -> int:
