@@ -6,8 +6,6 @@ new state after each committed change. No token is needed: availability is publi
 
 from __future__ import annotations
 
-import asyncio
-
 import orjson
 from aiohttp import WSMsgType, web
 
@@ -37,8 +35,7 @@ async def _open(request: web.Request) -> tuple[web.WebSocketResponse, Hub, Subsc
     await ws.prepare(request)
     hub = request.app[hub_key]
     hub.sockets.add(ws)
-    transport = request.transport if isinstance(request.transport, asyncio.Transport) else None
-    return ws, hub, Subscription(ws, transport, hub.interval)
+    return ws, hub, Subscription(ws, request.transport)
 
 
 async def _close(ws: web.WebSocketResponse, hub: Hub, subscription: Subscription) -> None:

@@ -2,8 +2,10 @@
 
 The instance that committed a change loads the event's state once (at most once per
 ``interval`` per event), encodes it once, hands it to its own subscribers and publishes it on
-Redis, where every other instance picks it up for theirs. Each socket has its own writer and
-keeps only the newest state per event, so a slow reader never delays the others; states older
+Redis, where every other instance picks it up for theirs. Each instance sends an event's newest
+state to its sockets in one pass, at most once per ``interval``: bursts are coalesced once per
+event, not once per socket. A socket that lags (its buffer is backed up) is skipped by the pass
+and keeps only the newest state for its own writer, so it never delays the others; states older
 than what a socket already has (by ``seq``) are dropped. Without Redis the fan-out is local.
 """
 
@@ -17,7 +19,7 @@ from collections.abc import Callable
 
 import asyncpg
 import orjson
-from aiohttp import WSCloseCode, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -34,32 +36,36 @@ BACKLOG = 16 * 1024  # bytes waiting in a socket's buffer: past this it gets its
 # (far below the transport's 64 KiB high-water mark, so a direct write never waits to drain)
 RECONNECT_DELAYS = (0.1, 0.25, 0.5, 1.0, 2.0)
 
-Frame = tuple[int, str]  # (seq, JSON text)
+Frame = tuple[int, bytes]  # (seq, the message as UTF-8 JSON, encoded once for every socket)
+
+
+def text_frame(payload: bytes) -> bytes:
+    """An unmasked, final websocket text frame (RFC 6455 section 5.2), as a server sends it."""
+    size = len(payload)
+    if size < 126:
+        header = bytes((0x81, size))
+    elif size < 1 << 16:
+        header = bytes((0x81, 126)) + size.to_bytes(2, "big")
+    else:
+        header = bytes((0x81, 127)) + size.to_bytes(8, "big")
+    return header + payload
 
 
 class Subscription:
-    """One websocket's subscriptions: the newest unsent state per event, and its own writer.
+    """One websocket's subscriptions, what it was last sent per event, and its own writer for
+    the times it lags: then it keeps only the newest unsent state per event."""
 
-    A state is written at once, by the hub's fan-out pass, when the socket is keeping up (its
-    transport's buffer is small) and its last message is at least ``interval`` old; otherwise
-    it waits here as the newest pending state for the event, for this socket's own writer.
-    """
-
-    def __init__(
-        self, ws: web.WebSocketResponse, transport: asyncio.Transport | None, interval: float
-    ) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None) -> None:
         self.ws = ws
         self.events: set[int] = set()
         self._transport = transport
-        self._interval = interval
         self._pending: dict[int, Frame] = {}
         self._sent: dict[int, int] = {}
-        self._quiet_until = 0.0  # loop time before which this socket gets nothing new
         self._wake = asyncio.Event()
         self._writer = asyncio.create_task(self._write())
 
     def _news(self, event_id: int, frame: Frame) -> bool:
-        newest = max(self._sent.get(event_id, -1), self._pending.get(event_id, (-1, ""))[0])
+        newest = max(self._sent.get(event_id, -1), self._pending.get(event_id, (-1, b""))[0])
         return frame[0] > newest
 
     def offer(self, event_id: int, frame: Frame) -> None:
@@ -68,35 +74,38 @@ class Subscription:
             self._pending[event_id] = frame
             self._wake.set()
 
-    def take_now(self, event_id: int, frame: Frame, now: float) -> bool:
-        """Claim ``frame`` for an immediate write if the socket is idle and keeping up."""
-        keeping_up = self._transport is None or self._transport.get_write_buffer_size() < BACKLOG
-        if self._pending or now < self._quiet_until or not keeping_up:
+    def write_now(self, event_id: int, frame: Frame, wire: bytes) -> bool:
+        """Write ``wire`` (the frame, prebuilt) straight to the transport if the socket keeps
+        up and has nothing queued, so the write never waits; else False."""
+        if self._pending or not self._news(event_id, frame):
             return False
-        if not self._news(event_id, frame):
-            return False  # offer() drops it too
+        transport = self._transport
+        if (
+            transport is None
+            or transport.is_closing()
+            or self.ws.closed
+            or transport.get_write_buffer_size() >= BACKLOG
+        ):
+            return False
+        transport.write(wire)
         self._sent[event_id] = frame[0]
-        self._quiet_until = now + self._interval
         return True
 
     async def send_now(self, text: str) -> None:
         await asyncio.wait_for(self.ws.send_str(text), SEND_TIMEOUT)
 
     async def _write(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                delay = self._quiet_until - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)  # coalesce: the newest state waits its turn
                 pending, self._pending = self._pending, {}
-                self._quiet_until = loop.time() + self._interval
-                for event_id, (seq, text) in pending.items():
+                for event_id, (seq, data) in pending.items():
                     if event_id in self.events and seq > self._sent.get(event_id, -1):
                         self._sent[event_id] = seq
-                        await self.send_now(text)
+                        await asyncio.wait_for(
+                            self.ws.send_frame(data, WSMsgType.TEXT), SEND_TIMEOUT
+                        )
         except (TimeoutError, ConnectionError, RuntimeError):
             log.info("closing a websocket that stopped reading")
             await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too slow")
@@ -120,7 +129,8 @@ class Hub:
         self._dirty: set[int] = set()
         self._publishers: dict[int, asyncio.Task[None]] = {}
         self._listener: asyncio.Task[None] | None = None
-        self._fan_outs: set[asyncio.Task[None]] = set()
+        self._next: dict[int, Frame] = {}  # event -> newest state its next pass sends
+        self._fan_outs: dict[int, asyncio.Task[None]] = {}
         self.sockets: set[web.WebSocketResponse] = set()
 
     # The committing side
@@ -155,11 +165,11 @@ class Hub:
                 await self._broadcast(event_id, frame[1])
             await asyncio.sleep(self.interval)
 
-    async def _broadcast(self, event_id: int, text: str) -> None:
+    async def _broadcast(self, event_id: int, data: bytes) -> None:
         if self._redis is None:
             return
         try:
-            await self._redis.publish(CHANNEL_PREFIX + str(event_id), text)
+            await self._redis.publish(CHANNEL_PREFIX + str(event_id), data)
         except (RedisError, OSError) as exc:  # local subscribers already have it
             log.warning("live: cannot publish to Redis (%r)", exc)
 
@@ -178,37 +188,36 @@ class Hub:
             "tickets_available": row["tickets_available"],
             "ticket_types": orjson.Fragment(row["ticket_types"]),
         }
-        return row["seq"], orjson.dumps(message).decode()
+        return row["seq"], orjson.dumps(message)
 
     # The receiving side
 
     def deliver(self, event_id: int, frame: Frame) -> None:
-        """Hand a state to every local socket watching the event, unless it is not news."""
-        watchers = self._watchers.get(event_id)
-        if not watchers or frame[0] < self._newest.get(event_id, -1):
+        """Hand a state to every local socket watching the event, unless it is not news: at
+        once when the event's last pass is ``interval`` old, else as the newest state for its
+        next pass."""
+        if event_id not in self._watchers or frame[0] <= self._newest.get(event_id, -1):
             return
         self._newest[event_id] = frame[0]
-        now = asyncio.get_running_loop().time()
-        direct = []
-        for subscription in watchers:
-            if subscription.take_now(event_id, frame, now):
-                direct.append(subscription)
-            else:
-                subscription.offer(event_id, frame)
-        if direct:  # one pass writes the encoded frame to every socket that keeps up
-            task = asyncio.create_task(self._fan_out(frame[1], direct))
-            self._fan_outs.add(task)
-            task.add_done_callback(self._fan_outs.discard)
+        self._next[event_id] = frame
+        if event_id not in self._fan_outs:
+            task = asyncio.create_task(self._fan_out(event_id))
+            self._fan_outs[event_id] = task
+            task.add_done_callback(functools.partial(self._forget_fan_out, event_id))
 
-    @staticmethod
-    async def _fan_out(text: str, subscriptions: list[Subscription]) -> None:
-        for subscription in subscriptions:
-            if subscription.ws.closed:
-                continue
-            try:
-                await subscription.ws.send_str(text)  # a small buffer: no wait for drain
-            except (ConnectionError, RuntimeError):
-                continue  # its handler notices the closed socket and cleans up
+    def _forget_fan_out(self, event_id: int, task: asyncio.Task[None]) -> None:
+        if self._fan_outs.get(event_id) is task:
+            del self._fan_outs[event_id]
+
+    async def _fan_out(self, event_id: int) -> None:
+        """Send the event's newest state to its sockets, then rest ``interval``; again while
+        newer states arrive."""
+        while (frame := self._next.pop(event_id, None)) is not None:
+            wire = text_frame(frame[1])  # the whole websocket frame, built once for all
+            for subscription in list(self._watchers.get(event_id, ())):
+                if not subscription.write_now(event_id, frame, wire):
+                    subscription.offer(event_id, frame)  # for its own writer, if news
+            await asyncio.sleep(self.interval)
 
     async def watch(self, event_id: int, subscription: Subscription) -> bool:
         """Subscribe and queue the current state first; False when the event does not exist."""
@@ -265,8 +274,8 @@ class Hub:
             if event_id not in self._watchers:
                 continue
             data = message["data"]
-            text = data.decode() if isinstance(data, bytes) else data
-            self.deliver(event_id, (int(orjson.loads(text)["seq"]), text))
+            data = data if isinstance(data, bytes) else data.encode()
+            self.deliver(event_id, (int(orjson.loads(data)["seq"]), data))
 
     async def _resync(self) -> None:
         for event_id in list(self._watchers):
@@ -284,7 +293,11 @@ class Hub:
 
     async def stop(self) -> None:
         """Stop listening and publishing."""
-        tasks = [t for t in (self._listener, *self._publishers.values()) if t is not None]
+        tasks = [
+            t
+            for t in (self._listener, *self._publishers.values(), *self._fan_outs.values())
+            if t is not None
+        ]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
