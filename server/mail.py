@@ -116,9 +116,12 @@ class Mailer:
             sent, failed, via = await self._deliver_all(rows)
             if sent:
                 await conn.execute(self._queries["mark_mail_sent"], sent, via)
+            if failed:
+                log.warning(
+                    "outbox: %d mail(s) not sent (%s); will retry", len(failed), failed[0][2]
+                )
             for mail_id, attempts, error in failed:
                 delay = min(2**attempts, self._max_backoff)
-                log.warning("outbox: mail %s failed (%s); next try in %s s", mail_id, error, delay)
                 await conn.execute(self._queries["mark_mail_failed"], mail_id, error, delay)
         return len(rows)
 
@@ -137,10 +140,7 @@ class Mailer:
                 for row in rows:
                     try:
                         await client.send_message(self._message(row))
-                    except (
-                        aiosmtplib.SMTPRecipientsRefused,
-                        aiosmtplib.SMTPResponseException,
-                    ) as exc:
+                    except REFUSED as exc:  # this mail only; the connection goes on
                         failed.append((row["id"], row["attempts"], repr(exc)))
                     else:
                         sent.append(row["id"])
