@@ -73,12 +73,13 @@ class EventActor:
             self._mailbox.put_nowait((command, future))
         except asyncio.QueueFull:
             raise mailbox_full() from None
+        # The timeout answers the future itself (cheaper than wait_for and shield on the hot
+        # path): still queued, the loop then skips it; already in a batch, its answer is dropped.
+        timer = asyncio.get_running_loop().call_later(self._settings.ask_timeout, _expire, future)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self._settings.ask_timeout)
-        except TimeoutError:
-            # Still queued: the loop skips it. Already in a batch: its answer is dropped.
-            future.cancel()
-            raise booking_unavailable() from None
+            return await future
+        finally:
+            timer.cancel()
 
     async def _loop(self) -> None:
         in_flight: set[asyncio.Task[None]] = set()
@@ -174,3 +175,8 @@ class EventActor:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+def _expire(future: asyncio.Future[Outcome]) -> None:
+    if not future.done():
+        future.set_exception(booking_unavailable())
