@@ -14,9 +14,7 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient
-from pytest_aiohttp import AiohttpClient
 
-from server.app import create_app
 from server.config import Config
 from server.db import apply_migrations
 from server.embedded.postgres import _server_module, start_postgres, stop_postgres
@@ -45,7 +43,8 @@ def restart(server: Any) -> None:
 
 
 @pytest.fixture
-async def dsn(private_postgres: Any) -> str:
+async def database_url(private_postgres: Any) -> str:
+    """This test's database lives on its private server (the conftest's app and api use it)."""
     admin = await asyncpg.connect(str(private_postgres.get_uri()))
     await admin.execute("CREATE DATABASE storm")
     await admin.close()
@@ -54,19 +53,6 @@ async def dsn(private_postgres: Any) -> str:
     await apply_migrations(conn)
     await conn.close()
     return url
-
-
-@pytest.fixture
-async def client(dsn: str, tmp_path: Path, aiohttp_client: AiohttpClient) -> TestClient[Any, Any]:
-    config = Config(
-        database_url=dsn,
-        data_dir=tmp_path,
-        jwt_secret="test-secret-" + "x" * 32,
-        rate_limits=False,
-        db_pool_min=1,
-        db_pool_max=8,
-    )
-    return await aiohttp_client(create_app(config))
 
 
 async def _storm(
@@ -93,13 +79,13 @@ async def _storm(
 
 
 async def test_a_restart_mid_storm_loses_and_invents_nothing(
-    client: TestClient[Any, Any], dsn: str, private_postgres: Any
+    api: Api, config: Config, database_url: str, private_postgres: Any
 ) -> None:
-    api = Api(client)
+    client, dsn = api.client, database_url
     owner = await api.organizer()
     event = await api.event(owner, total_capacity=100_000)
     ticket = await api.ticket_type(owner, event["id"], quantity_available=100_000)
-    crowd = await make_users(dsn, "test-secret-" + "x" * 32, 60)
+    crowd = await make_users(dsn, config.jwt_secret or "", 60)
 
     async def restart_soon() -> None:
         await asyncio.sleep(1.0)
