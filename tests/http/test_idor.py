@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 
 from server.http.routes import ROUTES, Route
-from tests.http.test_bad_input import TABLES
 from tests.support.api import Account, Api
+from tests.support.databases import table_digest
 
 # Routes whose answers are public on purpose: availability is for everyone to see.
 PUBLIC = {"event-detail", "ticket-type-list", "ws-event", "live-page", "static"}
@@ -36,12 +36,7 @@ BODIES: dict[str, dict[str, Any]] = {
 async def _digest(dsn: str) -> dict[str, str]:
     conn = await asyncpg.connect(dsn)
     try:
-        return {
-            table: await conn.fetchval(
-                f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
-            )
-            for table in TABLES
-        }
+        return await table_digest(conn)
     finally:
         await conn.close()
 

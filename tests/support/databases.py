@@ -8,6 +8,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import asyncpg
 
 TEMPLATE = "stampede_test_template"
+TABLES = (
+    "users", "events", "ticket_types", "bookings", "booking_items", "password_reset_tokens",
+    "outbox", "idempotency_keys",
+)  # fmt: skip
 
 
 def with_database(dsn: str, name: str) -> str:
@@ -45,3 +49,13 @@ async def drop_database(admin_dsn: str, dsn: str) -> None:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await conn.close()
+
+
+async def table_digest(conn: asyncpg.Connection) -> dict[str, str]:
+    """A digest of every row of every table: equal digests, unchanged data."""
+    return {
+        table: await conn.fetchval(
+            f"SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
+        )
+        for table in TABLES
+    }
