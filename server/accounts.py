@@ -147,7 +147,7 @@ class Accounts:
             row = await self.pool.fetchrow(self.queries["update_profile"], user.id, username, email)
         except asyncpg.UniqueViolationError:
             raise FieldErrors({"username": [USERNAME_TAKEN]}) from None
-        self.users.forget(user.id)
+        await self.users.forget(user.id)
         return dict(row)
 
     async def change_password(self, user: User, data: dict[str, Any]) -> None:
@@ -158,7 +158,7 @@ class Accounts:
             )
         new = self._new_password(data, user.username, user.email)
         await self.pool.execute(self.queries["set_password"], user.id, await hash_password(new))
-        self.users.forget(user.id)
+        await self.users.forget(user.id)
 
     @staticmethod
     def _new_password(data: dict[str, Any], username: str, email: str) -> str:
@@ -213,9 +213,9 @@ class Accounts:
             new = self._new_password(data, user["username"], user["email"])
             await conn.execute(self.queries["reset_password"], user["id"], await hash_password(new))
             await conn.execute(self.queries["use_reset_tokens"], user["id"])
-        self.users.forget(user["id"])
+        await self.users.forget(user["id"])
 
     async def deactivate(self, user: User) -> None:
         if await self.pool.fetchval(self.queries["deactivate_user"], user.id) is None:
             raise ApiError("Account is already inactive.", code="already_inactive")
-        self.users.forget(user.id)
+        await self.users.forget(user.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
@@ -107,7 +106,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     app[jwt_key_key] = resolve_jwt_key(config)
     app[mailer_key] = mailer
     app[limiter_key] = RateLimiter(app[redis_key], enabled=config.rate_limits)
-    app[user_cache_key] = UserCache()
+    app[user_cache_key] = users = UserCache(app[redis_key])
     app[accounts_key] = Accounts(
         pool, queries, config, app[jwt_key_key], mailer, app[user_cache_key]
     )
@@ -118,13 +117,15 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         mailer.wake()  # an event's cancellation mails its attendees
 
     app[events_key] = Events(pool, queries, availability_changed)
-    sender = asyncio.create_task(mailer.run(), name="outbox-sender")
+    background = [asyncio.create_task(mailer.run(), name="outbox-sender")]
+    if app[redis_key] is not None:
+        background.append(asyncio.create_task(users.listen(), name="user-changes"))
     try:
         yield
     finally:
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
 
 
 async def actors_context(app: web.Application) -> AsyncIterator[None]:

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 __all__ = ["ATTENDEE", "ORGANIZER", "ROLES", "User", "UserCache"]
 
+log = logging.getLogger("stampede.users")
+
 ATTENDEE, ORGANIZER = "attendee", "organizer"
 ROLES = (ATTENDEE, ORGANIZER)
+CHANGED_CHANNEL = "stampede:users:changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +47,15 @@ class UserCache:
     """Users by id for a second or two: a client's every request needs its user, and the
     lookup was a database round trip on the booking hot path.
 
-    This instance forgets a user the moment it changes one (deactivation, password, profile);
-    another instance notices within ``ttl`` seconds.
+    ``forget`` drops a changed user (deactivation, password, profile) here at once and, through
+    Redis when it is set, on every other instance too; while Redis is away, another instance
+    notices within ``ttl`` seconds.
     """
 
-    def __init__(self, ttl: float = 2.0, max_size: int = 100_000) -> None:
+    def __init__(
+        self, redis: Redis | None = None, ttl: float = 2.0, max_size: int = 100_000
+    ) -> None:
+        self._redis = redis
         self._ttl = ttl
         self._max_size = max_size
         self._users: dict[int, tuple[float, User]] = {}
@@ -60,5 +71,28 @@ class UserCache:
             self._users.clear()
         self._users[user.id] = (time.monotonic() + self._ttl, user)
 
-    def forget(self, user_id: int) -> None:
+    async def forget(self, user_id: int) -> None:
+        """Call after the change is committed."""
         self._users.pop(user_id, None)
+        if self._redis is None:
+            return
+        try:
+            await self._redis.publish(CHANGED_CHANNEL, str(user_id))
+        except (RedisError, OSError) as exc:  # the others fall back on the ttl
+            log.warning("users: cannot tell other instances about user %s (%r)", user_id, exc)
+
+    async def listen(self) -> None:
+        """Drop the users other instances changed, until cancelled (reconnecting as needed)."""
+        assert self._redis is not None
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANGED_CHANNEL)
+                    async for message in pubsub.listen():
+                        data = message.get("data")
+                        if message.get("type") == "message" and str(data, "ascii").isdigit():
+                            self._users.pop(int(data), None)
+            except (RedisError, OSError) as exc:
+                log.warning("users: Redis listener lost (%r); retrying", exc)
+                self._users.clear()  # changes may have been missed meanwhile
+                await asyncio.sleep(1.0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import hashlib
 import hmac
 import time
@@ -14,8 +15,11 @@ import asyncpg
 import jwt
 import orjson
 import pytest
+from pytest_aiohttp import AiohttpClient
 
+from server.app import create_app
 from server.config import Config
+from server.embedded.redis import RedisServer
 from tests.support.api import Account, Api
 
 USER_CACHE_SECONDS = 2.1
@@ -169,3 +173,22 @@ async def test_a_deactivated_users_tokens_are_401_on_every_guarded_route(api: Ap
     for method, path in GUARDED:
         response = await api.client.request(method, path, json={}, headers=account.headers)
         assert response.status == 401, (method, path)
+
+
+async def test_deactivation_on_one_instance_ends_the_tokens_on_the_other_at_once(
+    config: Config, redis_server: RedisServer, aiohttp_client: AiohttpClient
+) -> None:
+    settings = dataclasses.replace(config, redis_url=redis_server.url)
+    first = Api(await aiohttp_client(create_app(settings)))
+    second = await aiohttp_client(create_app(settings))
+    account = await first.attendee()
+    profile = await second.get("/api/auth/profile/", headers=account.headers)
+    assert profile.status == 200  # the second instance now holds the user in its cache
+    gone = await first.client.delete("/api/auth/deactivate-account/", headers=account.headers)
+    assert gone.status == 204
+    for _ in range(20):  # well inside the cache's 2 s: told through Redis, not by expiry
+        refused = await second.get("/api/auth/profile/", headers=account.headers)
+        if refused.status == 401:
+            break
+        await asyncio.sleep(0.025)
+    assert refused.status == 401
