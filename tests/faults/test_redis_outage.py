@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -47,59 +46,52 @@ async def _storm(
 
 
 async def test_bookings_and_live_updates_survive_a_redis_outage(
-    config: Config, database_url: str, tmp_path: Path, aiohttp_client: AiohttpClient
+    config: Config, database_url: str, private_redis: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
-    redis = RedisServer(tmp_path / "redis")
-    redis.start()
-    try:
-        settings = dataclasses.replace(config, redis_url=redis.url)
-        booking_side = await aiohttp_client(create_app(settings))
-        watching_side = await aiohttp_client(create_app(settings))
-        api = Api(booking_side)
-        owner = await api.organizer()
-        event = await api.event(owner, total_capacity=50_000)
-        ticket = await api.ticket_type(owner, event["id"], quantity_available=50_000)
-        crowd = await make_users(database_url, config.jwt_secret or "", 40)
-        path = f"/ws/events/{event['id']}"
-        seen_remote: list[dict[str, Any]] = []
-        seen_local: list[dict[str, Any]] = []
-        remote = await watching_side.ws_connect(path)
-        local = await booking_side.ws_connect(path)
-        watchers = [
-            asyncio.create_task(_watch(remote, seen_remote)),
-            asyncio.create_task(_watch(local, seen_local)),
-        ]
+    settings = dataclasses.replace(config, redis_url=private_redis.url)
+    booking_side = await aiohttp_client(create_app(settings))
+    watching_side = await aiohttp_client(create_app(settings))
+    api = Api(booking_side)
+    owner = await api.organizer()
+    event = await api.event(owner, total_capacity=50_000)
+    ticket = await api.ticket_type(owner, event["id"], quantity_available=50_000)
+    crowd = await make_users(database_url, config.jwt_secret or "", 40)
+    path = f"/ws/events/{event['id']}"
+    seen_remote: list[dict[str, Any]] = []
+    seen_local: list[dict[str, Any]] = []
+    remote = await watching_side.ws_connect(path)
+    local = await booking_side.ws_connect(path)
+    watchers = [
+        asyncio.create_task(_watch(remote, seen_remote)),
+        asyncio.create_task(_watch(local, seen_local)),
+    ]
 
-        async def outage() -> tuple[float, float]:
-            await asyncio.sleep(1.0)
-            redis.stop()
-            await asyncio.sleep(1.5)
-            redis.start()
-            return 1.0, 2.5
+    async def outage() -> tuple[float, float]:
+        await asyncio.sleep(1.0)
+        private_redis.stop()
+        await asyncio.sleep(1.5)
+        private_redis.start()
+        return 1.0, 2.5
 
-        answers, (down, up) = await asyncio.gather(
-            _storm(booking_side, crowd, event["id"], ticket["id"]), outage()
-        )
-        statuses = Counter(status for _, status in answers)
-        assert set(statuses) == {201}, statuses
-        assert any(down + 0.1 < at < up for at, _ in answers)  # booked while Redis was down
+    answers, (down, up) = await asyncio.gather(
+        _storm(booking_side, crowd, event["id"], ticket["id"]), outage()
+    )
+    statuses = Counter(status for _, status in answers)
+    assert set(statuses) == {201}, statuses
+    assert any(down + 0.1 < at < up for at, _ in answers)  # booked while Redis was down
 
-        final = await check_invariants(database_url, event["id"])
-        for _ in range(100):  # up to 5 s for the last state to reach both watchers
-            if all(
-                s and s[-1]["tickets_sold"] == final["event"] for s in (seen_remote, seen_local)
-            ):
-                break
-            await asyncio.sleep(0.05)
-        for seen in (seen_remote, seen_local):
-            assert seen[-1]["tickets_sold"] == final["event"] == statuses[201]
-            seqs = [state["seq"] for state in seen]
-            assert seqs == sorted(set(seqs)), "a state arrived twice or out of order"
-            sold = [state["tickets_sold"] for state in seen]
-            assert sold == sorted(sold), "a watcher was shown an older state"
-        for task in watchers:
-            task.cancel()
-        await remote.close()
-        await local.close()
-    finally:
-        redis.stop()
+    final = await check_invariants(database_url, event["id"])
+    for _ in range(100):  # up to 5 s for the last state to reach both watchers
+        if all(s and s[-1]["tickets_sold"] == final["event"] for s in (seen_remote, seen_local)):
+            break
+        await asyncio.sleep(0.05)
+    for seen in (seen_remote, seen_local):
+        assert seen[-1]["tickets_sold"] == final["event"] == statuses[201]
+        seqs = [state["seq"] for state in seen]
+        assert seqs == sorted(set(seqs)), "a state arrived twice or out of order"
+        sold = [state["tickets_sold"] for state in seen]
+        assert sold == sorted(sold), "a watcher was shown an older state"
+    for task in watchers:
+        task.cancel()
+    await remote.close()
+    await local.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -197,30 +196,25 @@ async def test_two_instances_share_changes_through_redis(
 
 
 async def test_after_redis_returns_the_watcher_resynchronises(
-    config: Config, database_url: str, tmp_path: Path, aiohttp_client: AiohttpClient
+    config: Config, database_url: str, private_redis: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
-    redis = RedisServer(tmp_path / "redis")
-    redis.start()
-    try:
-        settings = dataclasses.replace(config, redis_url=redis.url)
-        booking_side = await aiohttp_client(create_app(settings))
-        watching_side = await aiohttp_client(create_app(settings))
-        event, ticket = await _shop(Api(booking_side))
-        [member] = await make_users(database_url, config.jwt_secret or "", 1)
-        async with watching_side.ws_connect(f"/ws/events/{event['id']}") as ws:
-            await _receive(ws)
-            redis.stop()
-            assert (
-                await _book(booking_side, member, event["id"], ticket["id"], 4) == 201
-            )  # bookings go on
-            with pytest.raises(TimeoutError):
-                await _receive(ws, seconds=0.5)  # the other instance cannot know yet
-            redis.start()
-            update = await _until(ws, lambda s: s["tickets_sold"] == 4, seconds=5.0)
-            assert update["tickets_available"] == 96
-            assert not ws.closed
-    finally:
-        redis.stop()
+    settings = dataclasses.replace(config, redis_url=private_redis.url)
+    booking_side = await aiohttp_client(create_app(settings))
+    watching_side = await aiohttp_client(create_app(settings))
+    event, ticket = await _shop(Api(booking_side))
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    async with watching_side.ws_connect(f"/ws/events/{event['id']}") as ws:
+        await _receive(ws)
+        private_redis.stop()
+        assert (
+            await _book(booking_side, member, event["id"], ticket["id"], 4) == 201
+        )  # bookings go on
+        with pytest.raises(TimeoutError):
+            await _receive(ws, seconds=0.5)  # the other instance cannot know yet
+        private_redis.start()
+        update = await _until(ws, lambda s: s["tickets_sold"] == 4, seconds=5.0)
+        assert update["tickets_available"] == 96
+        assert not ws.closed
 
 
 async def test_shutdown_closes_sockets_with_1001(
