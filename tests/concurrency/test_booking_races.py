@@ -14,10 +14,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
-from server.app import create_app
 from server.config import Config
 from tests.support.api import Api
 from tests.support.crowd import Member, check_invariants, make_users
+from tests.support.instances import two_instances
 
 
 async def _book(
@@ -103,8 +103,7 @@ async def test_two_instances_never_oversell(
     config: Config, database_url: str, aiohttp_client: AiohttpClient, batch_max: int
 ) -> None:
     settings = dataclasses.replace(config, booking_batch_max=batch_max)
-    first = await aiohttp_client(create_app(settings))
-    second = await aiohttp_client(create_app(settings))
+    first, second = await two_instances(aiohttp_client, settings)
     event_id, types = await _hot_event(Api(first), 1000, GA=150)
     crowd = await make_users(database_url, config.jwt_secret or "", 300)
     clients = [first, second]

@@ -4,22 +4,19 @@ the server reconnects by itself, and the database holds exactly the bookings ans
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient
 
 from server.config import Config
 from server.db import apply_migrations
 from server.embedded.postgres import _server_module, start_postgres, stop_postgres
 from tests.support.api import Api
-from tests.support.crowd import Member, check_invariants, make_users
+from tests.support.crowd import check_invariants, make_users, storm
 from tests.support.databases import with_database
 
 STORM_SECONDS = 4.0
@@ -55,29 +52,6 @@ async def database_url(private_postgres: Any) -> str:
     return url
 
 
-async def _storm(
-    client: TestClient[Any, Any], crowd: list[Member], event_id: int, type_id: int
-) -> list[tuple[int, Any]]:
-    """Each member books one ticket after another until the storm ends."""
-    body = {"event_id": event_id, "items": [{"ticket_type_id": type_id, "quantity": 1}]}
-    deadline = time.monotonic() + STORM_SECONDS
-    timeout = aiohttp.ClientTimeout(total=30)  # an answer, never a hang
-
-    async def member_books(member: Member) -> list[tuple[int, Any]]:
-        answers = []
-        while time.monotonic() < deadline:
-            response = await client.post(
-                "/api/bookings/", json=body, headers=member.headers, timeout=timeout
-            )
-            answers.append((response.status, await response.json()))
-            if response.status != 201:
-                await asyncio.sleep(0.1)
-        return answers
-
-    per_member = await asyncio.gather(*(member_books(m) for m in crowd))
-    return [answer for answers in per_member for answer in answers]
-
-
 async def test_a_restart_mid_storm_loses_and_invents_nothing(
     api: Api, config: Config, database_url: str, private_postgres: Any
 ) -> None:
@@ -93,10 +67,10 @@ async def test_a_restart_mid_storm_loses_and_invents_nothing(
 
     started = await _postmaster_started(dsn)
     answers, _ = await asyncio.gather(
-        _storm(client, crowd, event["id"], ticket["id"]), restart_soon()
+        storm(client, crowd, event["id"], ticket["id"], STORM_SECONDS), restart_soon()
     )
     assert await _postmaster_started(dsn) > started  # it did restart, mid-storm
-    statuses = Counter(status for status, _ in answers)
+    statuses = Counter(answer.status for answer in answers)
     # Batches caught by the restart retry until PostgreSQL is back (and settle any COMMIT
     # whose answer was lost); a request answered 503 must have booked nothing.
     assert set(statuses) <= {201, 503}, statuses
@@ -105,10 +79,11 @@ async def test_a_restart_mid_storm_loses_and_invents_nothing(
     # The server found PostgreSQL again by itself.
     health = await client.get("/api/health")
     assert health.status == 200
-    status, _ = await _storm_once(client, crowd[0], event["id"], ticket["id"])
-    assert status == 201
+    order = {"event_id": event["id"], "items": [{"ticket_type_id": ticket["id"], "quantity": 1}]}
+    after = await client.post("/api/bookings/", json=order, headers=crowd[0].headers)
+    assert after.status == 201
 
-    answered = {body["booking_reference"] for status, body in answers if status == 201}
+    answered = {a.body["booking_reference"] for a in answers if a.status == 201}
     conn = await asyncpg.connect(dsn)
     try:
         stored = {
@@ -130,11 +105,3 @@ async def _postmaster_started(dsn: str) -> Any:
         return await conn.fetchval("SELECT pg_postmaster_start_time()")
     finally:
         await conn.close()
-
-
-async def _storm_once(
-    client: TestClient[Any, Any], member: Member, event_id: int, type_id: int
-) -> tuple[int, Any]:
-    body = {"event_id": event_id, "items": [{"ticket_type_id": type_id, "quantity": 1}]}
-    response = await client.post("/api/bookings/", json=body, headers=member.headers)
-    return response.status, await response.json()

@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from collections import Counter
 from typing import Any
 
 import aiohttp
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
-from server.app import create_app
 from server.config import Config
 from server.embedded.redis import RedisServer
 from tests.support.api import Api
-from tests.support.crowd import Member, check_invariants, make_users
+from tests.support.crowd import check_invariants, make_users, storm
+from tests.support.instances import two_instances
 
 STORM_SECONDS = 4.0
 
@@ -28,29 +26,11 @@ async def _watch(ws: aiohttp.ClientWebSocketResponse, seen: list[dict[str, Any]]
             seen.append(message.json())
 
 
-async def _storm(
-    client: TestClient[Any, Any], crowd: list[Member], event_id: int, type_id: int
-) -> list[tuple[float, int]]:
-    body = {"event_id": event_id, "items": [{"ticket_type_id": type_id, "quantity": 1}]}
-    started = time.monotonic()
-
-    async def member_books(member: Member) -> list[tuple[float, int]]:
-        answers = []
-        while time.monotonic() - started < STORM_SECONDS:
-            response = await client.post("/api/bookings/", json=body, headers=member.headers)
-            answers.append((time.monotonic() - started, response.status))
-        return answers
-
-    per_member = await asyncio.gather(*(member_books(m) for m in crowd))
-    return [answer for answers in per_member for answer in answers]
-
-
 async def test_bookings_and_live_updates_survive_a_redis_outage(
     config: Config, database_url: str, private_redis: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
     settings = dataclasses.replace(config, redis_url=private_redis.url)
-    booking_side = await aiohttp_client(create_app(settings))
-    watching_side = await aiohttp_client(create_app(settings))
+    booking_side, watching_side = await two_instances(aiohttp_client, settings)
     api = Api(booking_side)
     owner = await api.organizer()
     event = await api.event(owner, total_capacity=50_000)
@@ -74,11 +54,11 @@ async def test_bookings_and_live_updates_survive_a_redis_outage(
         return 1.0, 2.5
 
     answers, (down, up) = await asyncio.gather(
-        _storm(booking_side, crowd, event["id"], ticket["id"]), outage()
+        storm(booking_side, crowd, event["id"], ticket["id"], STORM_SECONDS), outage()
     )
-    statuses = Counter(status for _, status in answers)
+    statuses = Counter(answer.status for answer in answers)
     assert set(statuses) == {201}, statuses
-    assert any(down + 0.1 < at < up for at, _ in answers)  # booked while Redis was down
+    assert any(down + 0.1 < answer.at < up for answer in answers)  # booked while Redis was down
 
     final = await check_invariants(database_url, event["id"])
     for _ in range(100):  # up to 5 s for the last state to reach both watchers

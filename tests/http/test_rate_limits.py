@@ -18,6 +18,7 @@ from server.embedded.ports import free_port
 from server.embedded.redis import RedisServer
 from server.ratelimit import Limit, RateLimiter, Throttled
 from tests.support.api import PASSWORD, Api
+from tests.support.instances import two_instances
 
 
 def _limited(config: Config, **changes: Any) -> Config:
@@ -84,8 +85,7 @@ async def test_the_limit_holds_across_two_instances(
     config: Config, redis_server: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
     settings = _limited(config, redis_url=redis_server.url)
-    first = await aiohttp_client(create_app(settings))
-    second = await aiohttp_client(create_app(settings))
+    first, second = await two_instances(aiohttp_client, settings)
     statuses = [(await _login((first, second)[n % 2], "shared-victim")).status for n in range(11)]
     assert statuses == [401] * 10 + [429]
 

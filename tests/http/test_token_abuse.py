@@ -17,10 +17,10 @@ import orjson
 import pytest
 from pytest_aiohttp import AiohttpClient
 
-from server.app import create_app
 from server.config import Config
 from server.embedded.redis import RedisServer
 from tests.support.api import Account, Api
+from tests.support.instances import two_instances
 
 USER_CACHE_SECONDS = 2.1
 # One read, one write and the booking route: the middleware guards them all alike.
@@ -179,8 +179,8 @@ async def test_deactivation_on_one_instance_ends_the_tokens_on_the_other_at_once
     config: Config, redis_server: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
     settings = dataclasses.replace(config, redis_url=redis_server.url)
-    first = Api(await aiohttp_client(create_app(settings)))
-    second = await aiohttp_client(create_app(settings))
+    first_client, second = await two_instances(aiohttp_client, settings)
+    first = Api(first_client)
     account = await first.attendee()
     profile = await second.get("/api/auth/profile/", headers=account.headers)
     assert profile.status == 200  # the second instance now holds the user in its cache

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
+import aiohttp
 import asyncpg
+from aiohttp import web
+from aiohttp.test_utils import TestClient
 
 from server.passwords import _hash_sync
 from server.tokens import issue_token
@@ -68,3 +74,38 @@ async def check_invariants(dsn: str, event_id: int) -> dict[str, int]:
     assert event["tickets_sold"] == sum(r["quantity_sold"] for r in types), dict(event)
     assert event["tickets_sold"] <= event["total_capacity"]
     return {"event": event["tickets_sold"], **{r["name"]: r["quantity_sold"] for r in types}}
+
+
+@dataclass(frozen=True)
+class Answer:
+    at: float  # seconds into the storm the request was sent
+    status: int
+    body: Any
+
+
+async def storm(
+    client: TestClient[web.Request, web.Application],
+    crowd: list[Member],
+    event_id: int,
+    type_id: int,
+    seconds: float,
+) -> list[Answer]:
+    """Each member books one ticket after another until ``seconds`` have passed (pausing 0.1 s
+    after a refusal); every request gets an answer within 30 s, never a hang."""
+    body = {"event_id": event_id, "items": [{"ticket_type_id": type_id, "quantity": 1}]}
+    timeout = aiohttp.ClientTimeout(total=30)
+    started = time.monotonic()
+
+    async def member_books(member: Member) -> list[Answer]:
+        answers = []
+        while (at := time.monotonic() - started) < seconds:
+            response = await client.post(
+                "/api/bookings/", json=body, headers=member.headers, timeout=timeout
+            )
+            answers.append(Answer(at, response.status, await response.json()))
+            if response.status != 201:
+                await asyncio.sleep(0.1)
+        return answers
+
+    per_member = await asyncio.gather(*(member_books(m) for m in crowd))
+    return [answer for answers in per_member for answer in answers]

@@ -17,6 +17,7 @@ from server.config import Config
 from server.embedded.redis import RedisServer
 from tests.support.api import Api
 from tests.support.crowd import Member, make_users
+from tests.support.instances import two_instances
 
 
 async def _receive(ws: aiohttp.ClientWebSocketResponse, seconds: float = 1.0) -> dict[str, Any]:
@@ -182,8 +183,7 @@ async def test_two_instances_share_changes_through_redis(
     config: Config, database_url: str, redis_server: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
     settings = dataclasses.replace(config, redis_url=redis_server.url)
-    booking_side = await aiohttp_client(create_app(settings))
-    watching_side = await aiohttp_client(create_app(settings))
+    booking_side, watching_side = await two_instances(aiohttp_client, settings)
     event, ticket = await _shop(Api(booking_side))
     [member] = await make_users(database_url, config.jwt_secret or "", 1)
     async with watching_side.ws_connect(f"/ws/events/{event['id']}") as ws:
@@ -199,8 +199,7 @@ async def test_after_redis_returns_the_watcher_resynchronises(
     config: Config, database_url: str, private_redis: RedisServer, aiohttp_client: AiohttpClient
 ) -> None:
     settings = dataclasses.replace(config, redis_url=private_redis.url)
-    booking_side = await aiohttp_client(create_app(settings))
-    watching_side = await aiohttp_client(create_app(settings))
+    booking_side, watching_side = await two_instances(aiohttp_client, settings)
     event, ticket = await _shop(Api(booking_side))
     [member] = await make_users(database_url, config.jwt_secret or "", 1)
     async with watching_side.ws_connect(f"/ws/events/{event['id']}") as ws:
