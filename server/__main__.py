@@ -132,8 +132,11 @@ def main(argv: list[str] | None = None) -> int:
             with database(config) as ready:
                 asyncio.run(migrate(ready))
             return 0
-        sock = bind_socket(config.host, config.port)
-        with database(config) as ready, asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        with (
+            contextlib.closing(bind_socket(config.host, config.port)) as sock,
+            database(config) as ready,
+            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+        ):
             runner.run(serve(ready, sock))
     except StartupError as exc:
         print(f"stampede: cannot start: {exc}", file=sys.stderr)

