@@ -31,18 +31,16 @@ def test_a_server_working_in_a_session_folder_is_named_by_its_folder(tmp_path: P
     redis = RedisServer(tmp_path / "redis")
     redis.start()
     try:
-        mine = [p for p in leftovers([tmp_path], os.getpid()) if p.name == "redis-server"]
-        assert len(mine) == 1
-        assert mine[0].workdir == (tmp_path / "redis").resolve()
         # Found by its folder, not by its parent: with a session that has no children, the
         # folder alone names it, and another folder does not.
-        assert [p.pid for p in leftovers([tmp_path], -1)] == [mine[0].pid]
+        [mine] = leftovers([tmp_path], -1)
+        assert (mine.name, mine.workdir) == ("redis-server", (tmp_path / "redis").resolve())
         elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere"
         elsewhere.mkdir()
         assert leftovers([elsewhere], -1) == []
     finally:
         redis.stop()
-    assert not [p for p in leftovers([tmp_path], os.getpid()) if p.name == "redis-server"]
+    assert leftovers([tmp_path], -1) == []
 
 
 def test_an_exited_but_unreaped_child_does_not_count(tmp_path: Path) -> None:
