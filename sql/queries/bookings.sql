@@ -79,13 +79,13 @@ SELECT EXISTS (SELECT 1 FROM bookings WHERE booking_reference = ANY($1::uuid[]))
     OR EXISTS (SELECT 1 FROM bookings WHERE id = ANY($2::bigint[]) AND cancelled_at = $3);
 
 -- name: claim_idempotency_key
--- Expired keys are free again. A racing copy waits here for the first to commit, then conflicts.
-WITH expired AS (
-    DELETE FROM idempotency_keys
-    WHERE user_id = $1 AND key = $2 AND created_at < now() - interval '24 hours'
-)
+-- The key is this command's when it is new, or when the stored one is older than 24 hours:
+-- then it is taken over in place (a DELETE in a CTE would not do: the INSERT's snapshot still
+-- sees the row and conflicts). A racing copy waits here for the first to commit, then conflicts.
 INSERT INTO idempotency_keys (user_id, key, request_hash) VALUES ($1, $2, $3)
-ON CONFLICT (user_id, key) DO NOTHING
+ON CONFLICT (user_id, key) DO UPDATE
+SET request_hash = excluded.request_hash, booking_id = NULL, created_at = now()
+WHERE idempotency_keys.created_at < now() - interval '24 hours'
 RETURNING true;
 
 -- name: idempotency_key_owner

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
 
 from tests.support.api import Account, Api
@@ -348,3 +349,32 @@ async def test_a_refused_booking_frees_its_key(api: Api, shop: dict[str, Any]) -
     }
     status, _, _ = await _book(api, shop["buyer"], fine, **{"Idempotency-Key": "k"})
     assert status == 201
+
+
+async def test_a_key_older_than_24_hours_books_anew(
+    api: Api, shop: dict[str, Any], database_url: str
+) -> None:
+    """An expired key is free again at once: a different body under it is a new booking."""
+    body = {
+        "event_id": shop["event"]["id"],
+        "items": [{"ticket_type_id": shop["vip"]["id"], "quantity": 1}],
+    }
+    status, first, _ = await _book(api, shop["buyer"], body, **{"Idempotency-Key": "old"})
+    assert status == 201
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(
+            "UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute'"
+        )
+    finally:
+        await conn.close()
+    other = {**body, "items": [{"ticket_type_id": shop["standard"]["id"], "quantity": 2}]}
+    status, second, headers = await _book(api, shop["buyer"], other, **{"Idempotency-Key": "old"})
+    assert status == 201, second
+    assert "Idempotent-Replayed" not in headers
+    assert second["booking_reference"] != first["booking_reference"]
+    assert [item["quantity"] for item in second["items"]] == [2]
+    # ...and the key now stands for the new booking.
+    status, again, headers = await _book(api, shop["buyer"], other, **{"Idempotency-Key": "old"})
+    assert (status, headers["Idempotent-Replayed"]) == (201, "true")
+    assert again["booking_reference"] == second["booking_reference"]
