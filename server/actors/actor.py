@@ -8,8 +8,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.actors.batch import BatchRunner, booking_unavailable
-from server.actors.commands import Command, Outcome
+from server.actors.batch import BatchRunner, Turn
+from server.actors.commands import Command, Outcome, booking_unavailable, outcome_unknown
 from server.errors import ServiceUnavailable
 
 __all__ = ["ActorSettings", "EventActor"]
@@ -57,7 +57,10 @@ class EventActor:
         self._on_stop = on_stop
         self._mailbox: asyncio.Queue[Mail | None] = asyncio.Queue(settings.mailbox_size)
         self._task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Future[Outcome]] = set()  # asks taken into a batch
+        self._last_turn: Turn | None = None
         self.busy = 0  # batches in flight
+        self.peak_busy = 0  # the most ever in flight at once (two, by design)
         self.stopped = False
         self._closing = False
 
@@ -75,7 +78,9 @@ class EventActor:
             raise mailbox_full() from None
         # The timeout answers the future itself (cheaper than wait_for and shield on the hot
         # path): still queued, the loop then skips it; already in a batch, its answer is dropped.
-        timer = asyncio.get_running_loop().call_later(self._settings.ask_timeout, _expire, future)
+        timer = asyncio.get_running_loop().call_later(
+            self._settings.ask_timeout, self._expire, command, future
+        )
         try:
             return await future
         finally:
@@ -92,6 +97,7 @@ class EventActor:
                     continue
                 batch = [first, *self._drain(self._settings.batch_max - 1)]
                 live = [(command, future) for command, future in batch if not future.done()]
+                self._running.update(future for _, future in live)
                 if live:
                     await self._start(live, in_flight)
         finally:
@@ -104,10 +110,13 @@ class EventActor:
         """Run a batch, and return once only its COMMIT is left.
 
         The next batch then starts at once: its BEGIN and lock request wait in PostgreSQL for
-        this batch's COMMIT, instead of being sent after it. Two batches at most are in flight.
+        this batch's COMMIT, instead of being sent after it. It goes on only once this one has
+        committed (see ``Turn``), so two batches at most are in flight, in order.
         """
         committing = asyncio.Event()
-        task = asyncio.create_task(self._process(live, committing.set))
+        turn, previous = Turn.new(), self._last_turn
+        self._last_turn = turn
+        task = asyncio.create_task(self._process(live, committing.set, turn, previous))
         in_flight.add(task)
         task.add_done_callback(in_flight.discard)
         waiter = asyncio.create_task(committing.wait())
@@ -120,11 +129,16 @@ class EventActor:
             return await asyncio.wait_for(self._mailbox.get(), self._settings.idle_seconds)
         except TimeoutError:
             if self._mailbox.empty():
-                # Decided without awaiting, and marked stopped at once: the registry starts a
-                # fresh actor for any command that arrives while this one winds down.
-                self._closing = True
-                self.stopped = True
+                self._stop_now()
             return None
+
+    def _stop_now(self) -> None:
+        """Decided without awaiting, and marked stopped at once: the registry starts a fresh
+        actor for any command that arrives while this one winds down."""
+        self._closing = True
+        self.stopped = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self._mailbox.put_nowait(None)  # wakes the loop, which then ends
 
     def _drain(self, limit: int) -> list[Mail]:
         batch: list[Mail] = []
@@ -137,15 +151,26 @@ class EventActor:
                 batch.append(mail)
         return batch
 
-    async def _process(self, live: list[Mail], before_commit: Callable[[], None]) -> None:
+    async def _process(
+        self,
+        live: list[Mail],
+        before_commit: Callable[[], None],
+        turn: Turn,
+        previous: Turn | None,
+    ) -> None:
         self.busy += 1
+        self.peak_busy = max(self.peak_busy, self.busy)
         try:
-            result = await self._runner.run(self.event_id, [c for c, _ in live], before_commit)
+            commands = [c for c, _ in live]
+            result = await self._runner.run(self.event_id, commands, before_commit, turn, previous)
         finally:
             self.busy -= 1
+            self._running.difference_update(future for _, future in live)
         for (_, future), outcome in zip(live, result.outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
+        if result.missing and self._mailbox.empty():
+            self._stop_now()  # no such event: nothing to keep an actor for
         if result.seq is not None:
             try:
                 self._on_commit(self.event_id, result.seq)
@@ -176,7 +201,9 @@ class EventActor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-
-def _expire(future: asyncio.Future[Outcome]) -> None:
-    if not future.done():
-        future.set_exception(booking_unavailable())
+    def _expire(self, command: Command, future: asyncio.Future[Outcome]) -> None:
+        """The asker waited ``ask_timeout``: still queued, the command will never run (the
+        loop skips answered asks); already in a batch, it may still be carried out."""
+        if not future.done():
+            running = future in self._running
+            future.set_exception(outcome_unknown(command) if running else booking_unavailable())

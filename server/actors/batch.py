@@ -32,18 +32,20 @@ from server.actors.commands import (
     Cancelled,
     Command,
     Outcome,
+    booking_unavailable,
+    outcome_unknown,
 )
 from server.db import Queries
-from server.errors import ApiError, NotFound, ServiceUnavailable
+from server.errors import ApiError, NotFound
 from server.mail import booking_cancelled_mail, booking_confirmed_mail
 from server.render import booking_item_json, booking_json
 
-__all__ = ["QUERIES", "BatchResult", "BatchRunner", "booking_unavailable"]
+__all__ = ["QUERIES", "BatchResult", "BatchRunner", "Turn"]
 
 log = logging.getLogger("stampede.actors")
 
 QUERIES = (
-    "lock_event_for_booking", "ticket_types_elsewhere",
+    "lock_event_for_booking", "ticket_types_elsewhere", "lock_late_ticket_types",
     "lock_bookings_to_cancel", "booking_items_of", "apply_batch", "batch_committed",
     "claim_idempotency_key", "idempotency_key_owner", "release_idempotency_key",
 )  # fmt: skip
@@ -65,14 +67,6 @@ def _nothing() -> None:
     pass
 
 
-def booking_unavailable() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "Booking is unavailable right now; retry with the same Idempotency-Key.",
-        code="booking_unavailable",
-        headers={"Retry-After": "1"},
-    )
-
-
 @dataclass(slots=True)
 class TicketState:
     id: int
@@ -88,6 +82,35 @@ class TicketState:
 class BatchResult:
     outcomes: list[Outcome]
     seq: int | None  # the event's new version, when the batch changed it
+    missing: bool = False  # there is no such event (any more)
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """A batch's place in line, as the batch after it sees it.
+
+    The next batch starts while this one commits, and waits in PostgreSQL for the event's
+    lock. Once it has the lock it reads ``committed``: True, this batch is done and the next
+    goes on; False, this batch's COMMIT failed and it must first settle whether it landed
+    (and perhaps run again), so the next one lets go of the lock and waits for ``finished``.
+    Batches thus commit in the order they started, and two at most are in flight.
+    """
+
+    committed: asyncio.Future[bool]
+    finished: asyncio.Future[None]
+
+    @classmethod
+    def new(cls) -> Turn:
+        loop = asyncio.get_running_loop()
+        return cls(loop.create_future(), loop.create_future())
+
+    def settle(self, committed: bool) -> None:
+        if not self.committed.done():
+            self.committed.set_result(committed)
+
+
+class _AfterPrevious(Exception):
+    """Raised inside a transaction to give the lock back to the batch before this one."""
 
 
 @dataclass(slots=True)
@@ -158,19 +181,24 @@ class BatchRunner:
         event_id: int,
         commands: Sequence[Command],
         before_commit: Callable[[], None] = _nothing,
+        turn: Turn | None = None,
+        previous: Turn | None = None,
     ) -> BatchResult:
         """Every command's outcome; a batch that cannot commit answers 503 to each command.
 
         ``before_commit`` is called when only this batch's COMMIT is left (or when it failed):
-        it still holds the event's lock, so a batch started then waits for this one's commit
-        and batches keep their order.
+        it still holds the event's lock, so a batch started then waits for this one's commit.
+        ``turn`` is this batch's place in line, ``previous`` that of the batch before it.
         """
+        turn = turn or Turn.new()
         try:
-            return await self._run_with_retries(event_id, commands, before_commit)
+            return await self._run_with_retries(event_id, commands, before_commit, turn, previous)
         except TRANSIENT:
+            turn.settle(False)
             before_commit()
             log.warning("event %s: batch of %d failed after retries", event_id, len(commands))
         except Exception:
+            turn.settle(False)
             before_commit()
             if len(commands) > 1:  # find the culprit: every other command still gets its answer
                 log.exception("event %s: batch failed; running its commands one by one", event_id)
@@ -178,10 +206,18 @@ class BatchRunner:
                 seqs = [r.seq for r in results if r.seq is not None]
                 return BatchResult([r.outcomes[0] for r in results], max(seqs, default=None))
             log.exception("event %s: command %r failed", event_id, commands[0])
+        finally:
+            if not turn.finished.done():
+                turn.finished.set_result(None)
         return BatchResult([booking_unavailable() for _ in commands], None)
 
     async def _run_with_retries(
-        self, event_id: int, commands: Sequence[Command], before_commit: Callable[[], None]
+        self,
+        event_id: int,
+        commands: Sequence[Command],
+        before_commit: Callable[[], None],
+        turn: Turn,
+        previous: Turn | None,
     ) -> BatchResult:
         uncertain: Plan | None = None  # a plan whose COMMIT failed: it may or may not have landed
         deadline = time.monotonic() + self._retry_seconds
@@ -190,6 +226,9 @@ class BatchRunner:
             try:
                 async with self._connection() as conn, conn.transaction():
                     locked = await conn.fetch(self._q["lock_event_for_booking"], event_id)
+                    if previous is not None and not await previous.committed:
+                        raise _AfterPrevious
+                    previous = None
                     if uncertain is not None and await self._committed(conn, uncertain):
                         # It did commit: its answers stand, and the event is at least this new.
                         return self._answers(uncertain, seq=locked[0]["seq"])
@@ -198,16 +237,39 @@ class BatchRunner:
                     seq = await self._apply(conn, plan) if plan.writes else None
                     uncertain = plan  # from here on, only COMMIT is left
                     before_commit()
-                return self._answers(plan, seq)
+                turn.settle(True)
+                return self._answers(plan, seq, missing=not locked)
+            except _AfterPrevious:
+                assert previous is not None
+                await previous.finished  # it settles its COMMIT, then this batch runs again
+                previous = None
             except TRANSIENT as exc:
+                turn.settle(False)
                 pause = min(0.05 * 2**attempt, MAX_PAUSE)
                 if time.monotonic() + pause > deadline:
+                    if uncertain is not None:  # given up not knowing: say so, honestly
+                        return self._unknown(uncertain, commands)
                     raise
                 log.warning(
                     "event %s: batch attempt %d failed (%r); retrying", event_id, attempt, exc
                 )
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _unknown(plan: Plan, commands: Sequence[Command]) -> BatchResult:
+        """The answers of a plan whose COMMIT may or may not have landed: unknown for what it
+        would have written, 'nothing done' for what it refused."""
+        new = {command.reference for _, command, _ in plan.bookings}
+        outcomes: list[Outcome] = []
+        for command, outcome in zip(commands, plan.outcomes, strict=True):
+            if isinstance(outcome, Booked) and outcome.replayed and outcome.reference not in new:
+                outcomes.append(outcome)  # an earlier booking's replay: certain
+            elif isinstance(outcome, Booked | Cancelled):
+                outcomes.append(outcome_unknown(command))
+            else:
+                outcomes.append(booking_unavailable())
+        return BatchResult(outcomes, None)
 
     async def _committed(self, conn: asyncpg.Connection, plan: Plan) -> bool:
         references = [command.reference for _, command, _ in plan.bookings]
@@ -218,12 +280,12 @@ class BatchRunner:
         )
 
     @staticmethod
-    def _answers(plan: Plan, seq: int | None) -> BatchResult:
+    def _answers(plan: Plan, seq: int | None, missing: bool = False) -> BatchResult:
         outcomes: list[Outcome] = []
         for outcome in plan.outcomes:
             assert not isinstance(outcome, _Repeat)
             outcomes.append(outcome if outcome is not None else booking_unavailable())
-        return BatchResult(outcomes, seq)
+        return BatchResult(outcomes, seq, missing)
 
     async def _plan(
         self,
@@ -361,6 +423,8 @@ class BatchRunner:
         command: BookTickets,
     ) -> Outcome:
         unknown = [type_id for type_id, _ in command.items if type_id not in plan.types]
+        if unknown and event is not None:
+            unknown = await self._lock_late_types(conn, plan, unknown)
         if unknown:
             elsewhere = await conn.fetchval(self._q["ticket_types_elsewhere"], unknown)
             message = (
@@ -399,6 +463,19 @@ class BatchRunner:
         mail = booking_confirmed_mail(plan.event_name, str(command.reference), lines, total)
         plan.mails.append((command.user_id, *mail))
         return Booked(command.reference)
+
+    async def _lock_late_types(
+        self, conn: asyncpg.Connection, plan: Plan, type_ids: list[int]
+    ) -> list[int]:
+        """Lock and add the event's ticket types that the lock statement's snapshot missed
+        (added by a transaction it waited for); return the ids that are still unknown. The
+        event's lock is held, so no other transaction can be locking them meanwhile."""
+        for r in await conn.fetch(self._q["lock_late_ticket_types"], type_ids, plan.event_id):
+            plan.types[r["id"]] = TicketState(
+                r["id"], r["name"], r["price"], r["quantity_available"], r["quantity_sold"],
+                r["is_active"],
+            )  # fmt: skip
+        return [type_id for type_id in type_ids if type_id not in plan.types]
 
     async def _apply(self, conn: asyncpg.Connection, plan: Plan) -> int:
         bookings = [command for _, command, _ in plan.bookings]

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.errors import ApiError
+from server.errors import ApiError, ServiceUnavailable
 
 __all__ = [
     "BookTickets",
@@ -16,6 +16,8 @@ __all__ = [
     "Cancelled",
     "Command",
     "Outcome",
+    "booking_unavailable",
+    "outcome_unknown",
 ]
 
 
@@ -68,3 +70,33 @@ class BookingRejected(ApiError):
 
 
 Outcome = Booked | Cancelled | BookingRejected | ApiError
+
+
+def booking_unavailable() -> ServiceUnavailable:
+    """The command was not carried out, for certain: retrying is safe."""
+    return ServiceUnavailable(
+        "Nothing was done: booking is unavailable right now; retry shortly.",
+        code="booking_unavailable",
+        headers={"Retry-After": "1"},
+    )
+
+
+def outcome_unknown(command: Command) -> ServiceUnavailable:
+    """The command may still be carried out after its asker stopped waiting (it was in a
+    transaction whose end is not known): the answer says so, and how to find out."""
+    if isinstance(command, CancelBooking):
+        detail = (
+            "The cancellation could not be confirmed in time and may still happen; "
+            f"see GET /api/bookings/{command.reference}/ before cancelling again."
+        )
+    elif command.idempotency_key is not None:
+        detail = (
+            "The booking could not be confirmed in time and may still be made; retry with the "
+            "same Idempotency-Key: the retry answers with the booking if it was made."
+        )
+    else:
+        detail = (
+            "The booking could not be confirmed in time and may still be made; see "
+            "GET /api/users/me/bookings/ before booking again."
+        )
+    return ServiceUnavailable(detail, code="booking_outcome_unknown", headers={"Retry-After": "1"})

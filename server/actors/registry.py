@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from server.actors.actor import ActorSettings, EventActor
-from server.actors.batch import BatchRunner, booking_unavailable
-from server.actors.commands import Command, Outcome
+from server.actors.batch import BatchRunner
+from server.actors.commands import Command, Outcome, booking_unavailable
 from server.errors import ServiceUnavailable
 
 __all__ = ["ActorRegistry"]
@@ -23,13 +23,17 @@ class ActorRegistry:
         self._runner = runner
         self._settings = settings
         self._max_actors = max_actors
-        self._actors: dict[int, EventActor] = {}
+        self._actors: dict[int, EventActor] = {}  # in order of creation: the oldest first
+        self._evicted: set[asyncio.Task[None]] = set()  # actors told to close, not yet closed
         self._closing = False
         # Called with (event_id, seq) after each committed batch that changed an event.
         self.on_commit: list[Callable[[int, int], None]] = []
 
     def __len__(self) -> int:
         return len(self._actors)
+
+    def actors(self) -> Iterator[EventActor]:
+        return iter(list(self._actors.values()))
 
     async def ask(self, event_id: int, command: Command) -> Outcome:
         if self._closing:
@@ -52,10 +56,13 @@ class ActorRegistry:
         return actor
 
     def _evict_idle(self) -> bool:
+        """Close the oldest actor with no batch in flight, to make room; False if all are busy."""
         for actor in self._actors.values():
             if not actor.busy:
                 self._actors.pop(actor.event_id)
-                asyncio.create_task(actor.close())  # noqa: RUF006 - it ends by itself, soon
+                closing = asyncio.create_task(actor.close())
+                self._evicted.add(closing)
+                closing.add_done_callback(self._evicted.discard)
                 return True
         return False
 
@@ -71,6 +78,6 @@ class ActorRegistry:
         """Refuse new commands, let every actor finish (or fail) what it has queued."""
         self._closing = True
         actors = list(self._actors.values())
-        await asyncio.gather(*(actor.close() for actor in actors))
+        await asyncio.gather(*(actor.close() for actor in actors), *self._evicted)
         await self._runner.close()
         log.info("closed %d event actors", len(actors))

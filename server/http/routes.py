@@ -63,6 +63,9 @@ IDEMPOTENCY = Param(
     {"type": "string", "minLength": 1, "maxLength": 255},
     where="header",
 )
+BOOKING_CREATE = """All or nothing: every item is booked, or none (400 `sold_out`, `capacity_exceeded`, `event_closed`, `ticket_type_inactive`, `invalid_ticket_types`).
+
+**503** comes in two kinds. `booking_busy` and `booking_unavailable`: nothing was booked; retry after `Retry-After`. `booking_outcome_unknown`: the booking was still being committed when the answer was given up on, and **may have been made**. Find out with `GET /api/users/me/bookings/` before booking again; or, having sent an `Idempotency-Key`, retry with the same key: the retry answers with the booking if it was made (201, `Idempotent-Replayed: true`) and books it otherwise."""
 SOCKET = "Upgrades to a websocket (a request without the upgrade is 400); see the live-availability section above."
 ACCOUNTS, EVENTS, TYPES, BOOKINGS, LIVE, DOCS = (
     "Accounts", "Events", "Ticket types", "Bookings", "Live availability", "Service",
@@ -97,7 +100,7 @@ ROUTES: tuple[Route, ...] = (
     Route("PATCH", TICKET_TYPE, E.update_ticket_type, "ticket-type-partial-update", Doc("Change a ticket type", TYPES, returns="TicketType", body=E.TICKET_TYPE, partial=True, auth=True, errors=(403,))),
     Route("DELETE", TICKET_TYPE, E.delete_ticket_type, "ticket-type-delete", Doc("Delete a ticket type nothing was sold of", TYPES, 204, auth=True, errors=(403, 409))),
     # Bookings
-    Route("POST", "/api/bookings", bookings.create_booking, "booking-create", Doc("Book tickets of one event (attendees)", BOOKINGS, 201, "Booking", bookings.BOOKING, auth=True, errors=(403, 404, 409, 422, 429, 503), params=(IDEMPOTENCY,), description="All or nothing: every item is booked, or none (400 `sold_out`, `capacity_exceeded`, `event_closed`, `ticket_type_inactive`, `invalid_ticket_types`).")),
+    Route("POST", "/api/bookings", bookings.create_booking, "booking-create", Doc("Book tickets of one event (attendees)", BOOKINGS, 201, "Booking", bookings.BOOKING, auth=True, errors=(403, 404, 409, 422, 429, 503), params=(IDEMPOTENCY,), description=BOOKING_CREATE)),
     Route("GET", BOOKING, bookings.get_booking, "booking-detail", Doc("One of your bookings", BOOKINGS, returns="Booking", auth=True, errors=(403,))),
     Route("PUT", BOOKING + "/cancel", bookings.cancel_booking, "booking-cancel", Doc("Cancel one of your bookings", BOOKINGS, returns="Detail", auth=True, errors=(400, 403, 503))),
     Route("PATCH", BOOKING + "/cancel", bookings.cancel_booking, "booking-partial-cancel", Doc("Cancel one of your bookings", BOOKINGS, returns="Detail", auth=True, errors=(400, 403, 503))),

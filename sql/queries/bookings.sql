@@ -19,6 +19,14 @@ SELECT event.*, types.id AS type_id, types.name AS type_name, types.price,
 FROM event LEFT JOIN types ON true
 ORDER BY types.id;
 
+-- name: lock_late_ticket_types
+-- The event's ticket types added by a transaction that lock_event_for_booking waited for: its
+-- snapshot, taken before the wait, did not show them; they are committed now.
+SELECT id, name, price, quantity_available, quantity_sold, is_active
+FROM ticket_types WHERE id = ANY($1::bigint[]) AND event_id = $2
+ORDER BY id
+FOR UPDATE;
+
 -- name: ticket_types_elsewhere
 SELECT count(*) FROM ticket_types WHERE id = ANY($1::bigint[]);
 

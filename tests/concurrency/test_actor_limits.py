@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -77,15 +80,98 @@ async def test_a_full_mailbox_answers_503_at_once(
 async def test_an_ask_that_waits_too_long_is_503_not_a_hang(
     config: Config, database_url: str, aiohttp_client: AiohttpClient
 ) -> None:
+    """The booking may still commit after its asker gave up: the 503 says so, and how to
+    find out, without telling a client that sent no key to retry with one."""
     client = await aiohttp_client(create_app(dataclasses.replace(config, booking_timeout=1)))
     event_id, type_id, [member] = await _setup(client, config, database_url, 1)
     async with event_locked(database_url, event_id):
         response = await _book(client, member, event_id, type_id)
         assert response.status == 503
-        assert (await response.json())["code"] == "booking_unavailable"
+        answer = await response.json()
+        assert answer["code"] == "booking_outcome_unknown"
+        assert "GET /api/users/me/bookings/" in answer["detail"]
+        assert "Idempotency-Key" not in answer["detail"]
         assert response.headers["Retry-After"] == "1"
     await asyncio.sleep(0.5)
-    await check_invariants(database_url, event_id)  # whatever happened, it happened whole
+    mine = await client.get("/api/users/me/bookings/", headers=member.headers)
+    committed = (await mine.json())["count"]
+    assert committed == 1  # it did commit once the lock was gone: "unknown" was the truth
+    assert (await check_invariants(database_url, event_id))["event"] == committed
+
+
+async def test_after_a_timeout_a_retry_with_the_key_replays_the_committed_booking(
+    config: Config, database_url: str, aiohttp_client: AiohttpClient
+) -> None:
+    client = await aiohttp_client(create_app(dataclasses.replace(config, booking_timeout=1)))
+    event_id, type_id, [member] = await _setup(client, config, database_url, 1)
+    body = {"event_id": event_id, "items": [{"ticket_type_id": type_id, "quantity": 1}]}
+    headers = {**member.headers, "Idempotency-Key": "pay-once"}
+    async with event_locked(database_url, event_id):
+        response = await client.post("/api/bookings/", json=body, headers=headers)
+        assert response.status == 503
+        answer = await response.json()
+        assert answer["code"] == "booking_outcome_unknown"
+        assert "same Idempotency-Key" in answer["detail"]
+    for _ in range(50):  # the retry waits behind the first attempt, then replays it
+        retry = await client.post("/api/bookings/", json=body, headers=headers)
+        if retry.status == 201:
+            break
+        await asyncio.sleep(0.1)
+    assert retry.status == 201, await retry.text()
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    mine = await (await client.get("/api/users/me/bookings/", headers=member.headers)).json()
+    assert [b["booking_reference"] for b in mine["results"]] == [
+        (await retry.json())["booking_reference"]
+    ]
+    assert (await check_invariants(database_url, event_id))["event"] == 1
+
+
+async def test_bookings_for_missing_events_leave_no_actors_behind(
+    config: Config, database_url: str, aiohttp_client: AiohttpClient
+) -> None:
+    """10,000 bookings for events that do not exist: each is refused, and no actor outlives
+    its answer (the registry and the process's memory stay flat)."""
+    app = create_app(config)
+    client = await aiohttp_client(app)
+    _, type_id, crowd = await _setup(client, config, database_url, 1)
+    registry = app[actors_key]
+    randoms = random.Random(7)
+    statuses: Counter[int] = Counter()
+    largest = 0
+
+    async def book(event_id: int) -> None:
+        nonlocal largest
+        # Straight through the client's session: the test client keeps every response it
+        # made, which would be the only thing here that grows.
+        body = {"event_id": event_id, "items": [{"ticket_type_id": type_id, "quantity": 1}]}
+        url = client.make_url("/api/bookings/")
+        async with client.session.post(url, json=body, headers=crowd[0].headers) as response:
+            await response.read()
+            statuses[response.status] += 1
+        largest = max(largest, len(registry))
+
+    async def storm(count: int) -> None:
+        pending: set[asyncio.Task[None]] = set()
+        for _ in range(count):
+            if len(pending) >= 64:
+                _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            pending.add(asyncio.create_task(book(randoms.randrange(10**6, 10**12))))
+        await asyncio.gather(*pending)
+
+    await storm(2_000)  # warm: pools, caches and allocator arenas reach their working size
+    rss_warm = _rss_mib()
+    await storm(8_000)
+    assert set(statuses) <= {400, 404}, statuses
+    assert sum(statuses.values()) == 10_000
+    assert largest <= 64 + 1  # at most the requests in flight
+    await asyncio.sleep(0.2)
+    assert len(registry) == 0
+    assert _rss_mib() - rss_warm < 8  # flat: 8,000 more leave nothing behind
+
+
+def _rss_mib() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 async def test_idle_actors_stop_and_the_registry_stays_bounded(

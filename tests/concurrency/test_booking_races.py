@@ -211,3 +211,40 @@ async def test_killed_connections_mid_batch_leave_no_doubt(
     finally:
         await admin.close()
     assert (await check_invariants(database_url, event_id))["GA"] == len(answered)
+
+
+async def test_a_ticket_type_added_while_a_batch_waits_for_the_event_is_booked(
+    api: Api, config: Config, database_url: str
+) -> None:
+    """The batch's lock statement waits for the organizer's transaction that adds a type; the
+    new type is judged as committed (booked), not by the statement's older snapshot."""
+    event_id, _ = await _hot_event(api, 100, GA=10)
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    organizer = await asyncpg.connect(database_url)
+    watcher = await asyncpg.connect(database_url)
+    try:
+        adding = organizer.transaction()
+        await adding.start()  # as the ticket-type route does: the event's lock, then the insert
+        await organizer.execute("SELECT 1 FROM events WHERE id = $1 FOR UPDATE", event_id)
+        late = await organizer.fetchval(
+            "INSERT INTO ticket_types (event_id, name, price, quantity_available) "
+            "VALUES ($1, 'Late', 10, 5) RETURNING id",
+            event_id,
+        )
+        booking = asyncio.create_task(_book(api.client, member, event_id, [(late, 2)]))
+        for _ in range(100):  # until the batch's statement waits for the event's lock
+            waiting = await watcher.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                break
+            await asyncio.sleep(0.02)
+        assert waiting
+        await adding.commit()
+        status, body = await booking
+    finally:
+        await organizer.close()
+        await watcher.close()
+    assert status == 201, body
+    assert (await check_invariants(database_url, event_id))["Late"] == 2
