@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import secrets
 import string
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -68,6 +70,15 @@ def _new_reset_token() -> str:
     return f"{digits}-{''.join(secrets.choice(_ALPHANUMERIC) for _ in range(32))}"
 
 
+async def _second_of_reset_over(tokens_valid_after: datetime | None) -> None:
+    """Token times are whole seconds: a login in the very second of a password reset waits
+    for the next one, so that its tokens are not refused with those issued before the reset."""
+    if tokens_valid_after is not None:
+        wait = tokens_valid_after.timestamp() - time.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
 def _token_hash(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -126,6 +137,7 @@ class Accounts:
                 "No active account found with the given credentials", code="no_active_account"
             )
         await self.pool.execute(self.queries["record_login"], row["id"])
+        await _second_of_reset_over(row["tokens_valid_after"])
         return self.token_pair(row["id"])
 
     def token_pair(self, user_id: int) -> dict[str, str]:

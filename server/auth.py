@@ -18,11 +18,23 @@ __all__ = [
     "auth_middleware",
     "current_user",
     "load_user",
+    "reads_tokens",
     "require_role",
     "require_user",
 ]
 
 QUERIES = ("user_by_id",)
+# Stampede's own routes that need no token: they ignore an Authorization header (a browser
+# may send a stale one to a page or a websocket).
+TOKENLESS = ("/api/health", "/api/schema", "/api/docs")
+
+
+def reads_tokens(path: str) -> bool:
+    """Whether a route reads the Bearer token: the reference API's routes do wherever one is
+    sent, so a bad one is 401 even where no login is needed (as DRF answers); the health
+    check, the pages, their assets, the docs and the websockets do not."""
+    return path.startswith("/api/") and not path.startswith(TOKENLESS)
+
 
 user_key = web.RequestKey("user", User)
 
@@ -84,9 +96,10 @@ async def _authenticate(request: web.Request, header: str) -> User | None:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate a Bearer token when one is sent: a bad one is 401 on every route."""
+    """Authenticate a Bearer token when one is sent to a route that reads it: a bad one is 401."""
     header = request.headers.get("Authorization")
-    if header and request.match_info.http_exception is None:  # unknown routes stay 404/405
+    # Unknown routes stay 404/405.
+    if header and reads_tokens(request.path) and request.match_info.http_exception is None:
         user = await _authenticate(request, header)
         if user is not None:
             request[user_key] = user

@@ -39,13 +39,14 @@ def resolve_jwt_key(config: Config) -> str:
 
 
 def issue_token(key: str, user_id: int, token_type: str, ttl: int) -> str:
-    # iat keeps microseconds (a NumericDate may be fractional), so a token issued just after
-    # a password reset is told apart from one issued just before it, in the same second.
-    now = time.time()
+    """A token issued now, in whole seconds as simplejwt issues them (``exp - iat`` is its
+    lifetime). A reset refuses tokens of earlier seconds; login waits out the second of a
+    reset (see ``Accounts.login``), so whole seconds tell them apart."""
+    now = int(time.time())
     claims = {
         "token_type": token_type,
-        "exp": int(now) + ttl,
-        "iat": round(now, 6),
+        "exp": now + ttl,
+        "iat": now,
         "jti": uuid.uuid4().hex,
         "user_id": str(user_id),
     }
@@ -53,7 +54,7 @@ def issue_token(key: str, user_id: int, token_type: str, ttl: int) -> str:
 
 
 @functools.lru_cache(maxsize=16384)
-def _verified_claims(key: str, token: str) -> tuple[str, int, float, int]:
+def _verified_claims(key: str, token: str) -> tuple[str, int, int, int]:
     """(token type, user id, issued at, expires) of a token whose signature is valid.
 
     Cached: a client sends the same token with every request, and verifying it (base64, JSON,
@@ -65,7 +66,7 @@ def _verified_claims(key: str, token: str) -> tuple[str, int, float, int]:
         return (
             str(claims["token_type"]),
             int(claims["user_id"]),
-            float(claims["iat"]),
+            int(claims["iat"]),
             int(claims["exp"]),
         )
     except jwt.PyJWTError:
@@ -74,7 +75,7 @@ def _verified_claims(key: str, token: str) -> tuple[str, int, float, int]:
         raise ValueError("Token contained no recognizable user identification") from None
 
 
-def decode_token(key: str, token: str, token_type: str) -> tuple[int, float]:
+def decode_token(key: str, token: str, token_type: str) -> tuple[int, int]:
     """The (user id, issued-at) of a valid token of ``token_type``; else ValueError(reason)."""
     kind, user_id, issued_at, expires = _verified_claims(key, token)
     if expires <= time.time():

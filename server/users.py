@@ -37,8 +37,9 @@ class User:
     def from_row(cls, row: asyncpg.Record) -> User:
         return cls(**dict(row))
 
-    def issued_before_reset(self, issued_at: float) -> bool:
-        """Tokens issued before the last password reset or deactivation are refused."""
+    def issued_before_reset(self, issued_at: int) -> bool:
+        """Tokens issued before the last password reset or deactivation are refused (the
+        moment is a whole second: the one after the reset)."""
         after = self.tokens_valid_after
         return after is not None and issued_at < after.timestamp()
 
@@ -89,9 +90,13 @@ class UserCache:
                 async with self._redis.pubsub() as pubsub:
                     await pubsub.subscribe(CHANGED_CHANNEL)
                     async for message in pubsub.listen():
-                        data = message.get("data")
-                        if message.get("type") == "message" and str(data, "ascii").isdigit():
+                        data = message.get("data")  # bytes.isdigit: ASCII digits only
+                        if message.get("type") != "message":
+                            continue
+                        if isinstance(data, bytes) and data.isdigit() and len(data) <= 19:
                             self._users.pop(int(data), None)
+                        else:  # anyone may publish anything: skip it, keep listening
+                            log.warning("users: skipped a malformed message on %s", CHANGED_CHANNEL)
             except (RedisError, OSError) as exc:
                 log.warning("users: Redis listener lost (%r); retrying", exc)
                 self._users.clear()  # changes may have been missed meanwhile

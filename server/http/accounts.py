@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from server.auth import load_user, require_user
-from server.errors import Unauthorized
+from server.errors import FieldErrors, Unauthorized
 from server.http.body import read_json_object
 from server.http.throttle import throttle
 from server.http.validation import Choice, Email, Integer, Schema, String
 from server.jsonio import json_response
 from server.keys import accounts_key, jwt_key_key
+from server.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
 from server.ratelimit import (
     LOGIN_PER_ACCOUNT,
     LOGIN_PER_ADDRESS,
@@ -39,11 +40,12 @@ USERNAME = String(
         "numbers, and @/./+/-/_ characters."
     ),
 )
-PASSWORD = String(trim=False, max_length=4096)
+PASSWORD = String(trim=False, max_length=MAX_PASSWORD_LENGTH)
 ROLE = Choice(choices=ROLES)
 
 REGISTER = Schema({"username": USERNAME, "email": Email(), "password": PASSWORD, "role": ROLE})
-LOGIN = Schema({"username": String(max_length=150), "password": PASSWORD})
+# At login an over-long password is a wrong one (401), not a rule broken (400).
+LOGIN = Schema({"username": String(max_length=150), "password": String(trim=False)})
 REFRESH = Schema({"refresh": String(max_length=4096)})
 PROFILE = Schema(
     {"username": USERNAME, "email": Email()}, read_only={"id": Integer(), "role": ROLE}
@@ -126,10 +128,17 @@ async def password_reset_request(request: web.Request) -> web.Response:
 
 async def password_reset_confirm(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    # The link's own uid and token serve when the body leaves them out.
-    body.setdefault("uid", request.match_info["uid"])
-    body.setdefault("token", request.match_info["token"])
-    await request.app[accounts_key].confirm_password_reset(RESET_CONFIRM.validate(body))
+    try:
+        data = RESET_CONFIRM.validate(body)
+    except FieldErrors as exc:
+        # The mailed link asks for the two passwords alone: its own uid and token stand in for
+        # those the body leaves out. A body with other faults gets the reference's answer.
+        if not set(exc.errors) <= {"uid", "token"} or any(name in body for name in exc.errors):
+            raise
+        data = RESET_CONFIRM.validate(
+            {name: request.match_info[name] for name in exc.errors} | body
+        )
+    await request.app[accounts_key].confirm_password_reset(data)
     return _detail("Password has been reset successfully.")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from server.auth import reads_tokens
 from server.http.validation import Schema
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ SECURITY_SCHEME = "bearer"
 REASONS = {
     101: "Switching protocols",
     200: "OK", 201: "Created", 204: "No content", 400: "Invalid input",
-    401: "Not signed in, or a bad token", 403: "Not allowed for this caller",
+    401: "Not signed in, or a bad token (refused wherever one is sent, as in the reference)",
+    403: "Not allowed for this caller",
     404: "Not found", 405: "Method not allowed", 408: "The body did not arrive in time",
     409: "Conflicts with the current state", 413: "Body over 1 MiB",
     422: "Idempotency-Key reused with another body", 429: "Rate limited (see Retry-After)",
@@ -223,7 +225,7 @@ def _operation(route: Route, path_params: list[dict[str, Any]]) -> dict[str, Any
     if doc.returns is not None:
         ok["content"] = {"application/json": {"schema": _ref(doc.returns)}}
     errors = set(doc.errors)
-    if doc.auth:
+    if doc.auth or reads_tokens(route.path):
         errors.add(401)
     if doc.body is not None:
         errors.update(BODY_ERRORS)

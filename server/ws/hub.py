@@ -51,6 +51,24 @@ def text_frame(payload: bytes) -> bytes:
     return header + payload
 
 
+def _received_state(channel: object, data: object) -> tuple[int, Frame]:
+    """The event id and state frame of a message from another instance; ValueError naming
+    what is wrong with a message that is not one."""
+    if not isinstance(channel, bytes) or not isinstance(data, bytes):
+        raise ValueError("not bytes")
+    suffix = channel.removeprefix(CHANNEL_PREFIX.encode())
+    if not suffix.isdigit() or len(suffix) > 19:
+        raise ValueError(f"channel {channel[:80]!r}")
+    try:
+        state = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise ValueError(f"not JSON on {channel!r}") from None
+    event_id, seq = int(suffix), state.get("seq") if isinstance(state, dict) else None
+    if type(seq) is not int or state.get("event_id") != event_id:
+        raise ValueError(f"not an availability state on {channel!r}")
+    return event_id, (seq, data)
+
+
 class Subscription:
     """One websocket's subscriptions, what it was last sent per event, and its own writer for
     the times it lags: then it keeps only the newest unsent state per event."""
@@ -268,14 +286,12 @@ class Hub:
         async for message in listen():  # type: ignore[attr-defined]
             if message.get("type") != "pmessage":
                 continue
-            channel = message["channel"]
-            channel = channel.decode() if isinstance(channel, bytes) else channel
-            event_id = int(channel.removeprefix(CHANNEL_PREFIX))
-            if event_id not in self._watchers:
+            try:
+                event_id, frame = _received_state(message["channel"], message["data"])
+            except ValueError as exc:  # anyone may publish anything: skip it, keep listening
+                log.warning("live: skipped a malformed message (%s)", exc)
                 continue
-            data = message["data"]
-            data = data if isinstance(data, bytes) else data.encode()
-            self.deliver(event_id, (int(orjson.loads(data)["seq"]), data))
+            self.deliver(event_id, frame)
 
     async def _resync(self) -> None:
         for event_id in list(self._watchers):

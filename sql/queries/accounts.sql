@@ -37,12 +37,17 @@ SELECT password_hash FROM users WHERE id = $1;
 UPDATE users SET password_hash = $2 WHERE id = $1;
 
 -- name: reset_password
--- A reset also ends every session: tokens issued before now are refused.
-UPDATE users SET password_hash = $2, tokens_valid_after = clock_timestamp()
+-- A reset also ends every session: tokens issued before the next whole second are refused
+-- (token times are whole seconds; a login waits for that second, see Accounts.login).
+UPDATE users
+SET password_hash = $2,
+    tokens_valid_after = date_trunc('second', clock_timestamp()) + interval '1 second'
 WHERE id = $1;
 
 -- name: deactivate_user
-UPDATE users SET is_active = false, tokens_valid_after = clock_timestamp()
+UPDATE users
+SET is_active = false,
+    tokens_valid_after = date_trunc('second', clock_timestamp()) + interval '1 second'
 WHERE id = $1 AND is_active
 RETURNING id;
 

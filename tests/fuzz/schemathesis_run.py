@@ -75,6 +75,7 @@ def fuzz(
     command = [
         str(Path(sys.executable).with_name("st")), "run", f"{base}/api/schema",
         "--checks", CHECKS,
+        "--phases", "examples,coverage,fuzzing,stateful",
         "--header", f"Authorization: Bearer {token}",
         "--max-examples", str(max_examples),
         "--max-time", str(max_time),

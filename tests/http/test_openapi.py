@@ -136,3 +136,15 @@ async def test_redoc_renders_the_document(api: Api, browser: Browser) -> None:
     # ReDoc always tries its attribution logo from its CDN; the CSP stops it (as it should) and
     # ReDoc hides the image. Nothing else may go wrong.
     assert [e for e in errors if "https://cdn.redoc.ly/" not in e] == []
+
+
+async def test_every_reference_route_documents_the_401_of_a_bad_token(client: Client) -> None:
+    """The reference API answers 401 to a bad token on every route, public ones included;
+    the routes outside it ignore tokens and document no 401."""
+    document = await (await client.get("/api/schema")).json()
+    for path, operations in document["paths"].items():
+        reference = path.startswith("/api/") and not path.startswith(
+            ("/api/health", "/api/schema", "/api/docs")
+        )
+        for method, operation in operations.items():
+            assert ("401" in operation["responses"]) == reference, (method, path)

@@ -141,6 +141,21 @@ async def test_confirm_reports_errors_in_the_reference_order(api: Api, smtp: Smt
     assert (await api.client.get(path)).status == 405
 
 
+async def test_an_empty_body_names_all_four_fields(api: Api) -> None:
+    """As the reference: the link's uid and token stand in only for a body that is otherwise
+    whole (the mailed link asks for the two passwords alone)."""
+    response = await api.client.post("/api/auth/password-reset-confirm/MQ/abc-def/", json={})
+    required = ["This field is required."]
+    assert (response.status, await response.json()) == (
+        400,
+        {"uid": required, "token": required, "new_password1": required, "new_password2": required},
+    )
+    half = await api.client.post(
+        "/api/auth/password-reset-confirm/MQ/abc-def/", json={"new_password1": NEW_PASSWORD}
+    )
+    assert await half.json() == {"uid": required, "token": required, "new_password2": required}
+
+
 async def test_no_mail_for_unknown_or_inactive_accounts(api: Api, smtp: SmtpSink) -> None:
     inactive = await api.attendee()
     await api.client.delete("/api/auth/deactivate-account/", headers=inactive.headers)

@@ -192,3 +192,32 @@ async def test_deactivation_on_one_instance_ends_the_tokens_on_the_other_at_once
             break
         await asyncio.sleep(0.025)
     assert refused.status == 401
+
+
+async def test_routes_outside_the_reference_api_ignore_a_stale_token(api: Api) -> None:
+    """Health, pages, their assets, the docs and the websockets need no token: a stale one is
+    ignored there (a browser may well send one), while the reference API's routes keep its
+    401 for a bad token, even where no login is needed, as DRF does."""
+    owner = await api.organizer()
+    event = await api.event(owner)
+    gone = await api.attendee()
+    response = await api.client.delete("/api/auth/deactivate-account/", headers=gone.headers)
+    assert response.status == 204
+    for headers in (gone.headers, {"Authorization": "Bearer not-a-token"}):
+        for path in (
+            "/api/health",
+            "/static/live.js",
+            f"/events/{event['id']}/live",
+            "/api/schema",
+        ):
+            response = await api.client.get(path, headers=headers)
+            assert response.status == 200, (path, await response.text())
+        for path in ("/ws", f"/ws/events/{event['id']}"):
+            async with api.client.ws_connect(path, headers=headers) as ws:
+                if path == "/ws":
+                    await ws.send_json({"op": "subscribe", "event_id": event["id"]})
+                assert (await ws.receive_json(timeout=5))["type"] == "availability"
+        for path in ("/api/events/", f"/api/events/{event['id']}/", "/api/auth/login/"):
+            method = "POST" if path.endswith("login/") else "GET"
+            response = await api.client.request(method, path, json={}, headers=headers)
+            assert response.status == 401, path

@@ -11,10 +11,12 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
+from redis.asyncio import Redis
 
 from server.app import create_app
 from server.config import Config
 from server.embedded.redis import RedisServer
+from server.ws.hub import CHANNEL_PREFIX
 from tests.support.api import Api
 from tests.support.crowd import Member, make_users
 from tests.support.instances import two_instances
@@ -193,6 +195,53 @@ async def test_two_instances_share_changes_through_redis(
         update = await _until(ws, lambda s: s["tickets_sold"] == 2)
         assert time.monotonic() - started < 1.0
         assert update["ticket_types"][0]["quantity_available"] == 98
+
+
+GARBAGE = (b"not json", b"\xff\xfe\x00", b"[]", b'{"seq": "high"}', b"{}", b"", b"7")
+
+
+async def test_garbage_on_every_channel_stops_no_live_update(
+    config: Config,
+    database_url: str,
+    private_redis: RedisServer,
+    aiohttp_client: AiohttpClient,
+) -> None:
+    """Malformed messages on every channel the instances listen to (and channel names that
+    only match the pattern) are logged and skipped: cross-instance updates go on."""
+    settings = dataclasses.replace(config, redis_url=private_redis.url)
+    booking_side, watching_side = await two_instances(aiohttp_client, settings)
+    event, ticket = await _shop(Api(booking_side))
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    redis = Redis.from_url(private_redis.url)
+    try:
+        async with watching_side.ws_connect(f"/ws/events/{event['id']}") as ws:
+            await _receive(ws)
+            channels = [c.decode() for c in await redis.pubsub_channels()]
+            assert channels  # the user-cache channel, at least
+            channels += [
+                CHANNEL_PREFIX + suffix
+                for suffix in ("", "x", "-1", "99999999999999999999999", str(event["id"]), "\u00e9")
+            ]
+            for channel in channels:
+                for data in GARBAGE:
+                    await redis.publish(channel, data)
+            await asyncio.sleep(0.2)
+            assert await _book(booking_side, member, event["id"], ticket["id"], 3) == 201
+            update = await _until(ws, lambda s: s["tickets_sold"] == 3, seconds=2.0)
+            assert update["tickets_available"] == 97
+    finally:
+        await redis.aclose()
+    # The user-cache listener outlived the garbage too: a deactivation is heard at once.
+    account = await Api(booking_side).attendee()
+    assert (await watching_side.get("/api/auth/profile/", headers=account.headers)).status == 200
+    gone = await booking_side.delete("/api/auth/deactivate-account/", headers=account.headers)
+    assert gone.status == 204
+    for _ in range(20):  # well inside the cache's 2 s: told through Redis, not by expiry
+        refused = await watching_side.get("/api/auth/profile/", headers=account.headers)
+        if refused.status == 401:
+            break
+        await asyncio.sleep(0.025)
+    assert refused.status == 401
 
 
 async def test_after_redis_returns_the_watcher_resynchronises(
