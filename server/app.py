@@ -102,7 +102,14 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     """The services the handlers call, and the outbox sender running in the background."""
     config, pool, queries = app[config_key], app[pool_key], app[queries_key]
     smtp = SmtpTarget.from_url(config.smtp_url) if config.smtp_url else None
-    mailer = Mailer(pool, queries, config.mail_from, smtp, config.mail_retry_max_seconds)
+    mailer = Mailer(
+        pool,
+        queries,
+        config.mail_from,
+        smtp,
+        config.mail_retry_max_seconds,
+        config.outbox_lease_seconds,
+    )
     app[jwt_key_key] = resolve_jwt_key(config)
     app[mailer_key] = mailer
     app[limiter_key] = RateLimiter(app[redis_key], enabled=config.rate_limits)

@@ -32,6 +32,9 @@ class Config:
     public_base_url: str | None = None
     mail_from: str = "no-reply@stampede.local"
     mail_retry_max_seconds: int = 300
+    # How long a mail claimed by an instance's sender is its own to deliver (a sender that
+    # dies mid-send leaves it to another instance after this).
+    outbox_lease_seconds: int = 300
     access_token_ttl: int = 1800
     refresh_token_ttl: int = 604800
     rate_limits: bool = True
@@ -158,6 +161,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("public_base_url", "PUBLIC_BASE_URL", _url(("http", "https"))),
     ("mail_from", "MAIL_FROM", str),
     ("mail_retry_max_seconds", "MAIL_RETRY_MAX_SECONDS", _int_in(1, 86_400)),
+    ("outbox_lease_seconds", "OUTBOX_LEASE_SECONDS", _int_in(1, 86_400)),
     ("access_token_ttl", "ACCESS_TOKEN_TTL", _int_in(1)),
     ("refresh_token_ttl", "REFRESH_TOKEN_TTL", _int_in(1)),
     ("rate_limits", "RATE_LIMITS", _on_off),

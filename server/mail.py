@@ -1,8 +1,10 @@
 """Outgoing mail through the outbox: written in the caller's transaction, delivered after commit.
 
-The sender claims due rows with ``FOR UPDATE SKIP LOCKED`` (so instances share the work),
-delivers them over SMTP when ``SMTP_URL`` is set (else to the log), and retries failures with
-exponential back-off. A mail is marked sent only after the SMTP server accepted it.
+The sender claims due rows for a lease (``FOR UPDATE SKIP LOCKED``, so instances share the
+work, in a transaction that commits at once), delivers them over SMTP when ``SMTP_URL`` is set
+(else to the log) with no transaction open, then records the round's results in one statement;
+failures are retried with exponential back-off. A mail is marked sent only after the SMTP
+server accepted it; one whose sender died mid-send is due again once its lease is over.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ POLL_SECONDS = 1.0
 REST_SECONDS = 0.25
 SEND_TIMEOUT = 15.0
 REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException)
-QUERIES = ("enqueue_mail", "claim_due_mail", "mark_mail_sent", "mark_mail_failed")
+QUERIES = ("enqueue_mail", "claim_due_mail", "settle_mail")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +75,13 @@ class Mailer:
         sender: str,
         smtp: SmtpTarget | None,
         max_backoff: int = 300,
+        lease_seconds: float = 300,
     ) -> None:
+        """``lease_seconds``: how long a claimed mail is this sender's to deliver; past it,
+        another sender may take it (longer than a round of BATCH mails can take)."""
         self._pool = pool
         self._max_backoff = max_backoff
+        self._lease = lease_seconds
         self._queries = queries
         self._sender = sender
         self._smtp = smtp
@@ -109,20 +115,19 @@ class Mailer:
 
     async def deliver_due(self) -> int:
         """Try each due mail once; return how many were tried."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(self._queries["claim_due_mail"], BATCH)
-            if not rows:
-                return 0
-            sent, failed, via = await self._deliver_all(rows)
-            if sent:
-                await conn.execute(self._queries["mark_mail_sent"], sent, via)
-            if failed:
-                log.warning(
-                    "outbox: %d mail(s) not sent (%s); will retry", len(failed), failed[0][2]
-                )
-            for mail_id, attempts, error in failed:
-                delay = min(2**attempts, self._max_backoff)
-                await conn.execute(self._queries["mark_mail_failed"], mail_id, error, delay)
+        rows = await self._pool.fetch(self._queries["claim_due_mail"], BATCH, self._lease)
+        if not rows:
+            return 0
+        rows = sorted(rows, key=lambda row: row["id"])
+        sent, failed, via = await self._deliver_all(rows)
+        if failed:
+            log.warning("outbox: %d mail(s) not sent (%s); will retry", len(failed), failed[0][2])
+        ids = [*sent, *(mail_id for mail_id, _, _ in failed)]
+        errors = [None] * len(sent) + [error for _, _, error in failed]
+        delays = [0.0] * len(sent) + [
+            float(min(2**attempts, self._max_backoff)) for _, attempts, _ in failed
+        ]
+        await self._pool.execute(self._queries["settle_mail"], ids, errors, delays, via)
         return len(rows)
 
     async def _deliver_all(
@@ -136,7 +141,9 @@ class Mailer:
         sent: list[int] = []
         failed: list[tuple[int, int, str]] = []
         try:
-            async with self._smtp.client() as client:  # one connection for the whole batch
+            client = self._smtp.client()  # one connection for the whole batch
+            await client.connect()
+            try:
                 for row in rows:
                     try:
                         await client.send_message(self._message(row))
@@ -144,6 +151,11 @@ class Mailer:
                         failed.append((row["id"], row["attempts"], repr(exc)))
                     else:
                         sent.append(row["id"])
+                await client.quit()
+            finally:
+                # No QUIT after a failure or a cancel (shutdown): a hung server would hold the
+                # sender for the whole SMTP timeout. The socket is simply closed.
+                client.close()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             done = set(sent) | {mail_id for mail_id, _, _ in failed}
             failed += [(r["id"], r["attempts"], repr(exc)) for r in rows if r["id"] not in done]

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -107,3 +109,89 @@ async def test_booking_mails_wait_for_smtp_and_arrive_once_each(
 def _reference(message: object, *references: str) -> str:
     [found] = [r for r in references if r in _body(message)]
     return found
+
+
+async def _outbox(dsn: str, query: str) -> Any:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetch(query)
+    finally:
+        await conn.close()
+
+
+async def test_the_sender_holds_no_transaction_or_lock_while_smtp_talks(
+    config: Config, database_url: str, aiohttp_client: AiohttpClient
+) -> None:
+    """Mails are claimed (a lease) and committed before the SMTP conversation; while a slow
+    server takes them, their rows are free to lock and no session idles in a transaction."""
+    sink = SmtpSink(delay=0.5)
+    sink.start()
+    try:
+        app = create_app(dataclasses.replace(config, smtp_url=sink.url))
+        api = Api(await aiohttp_client(app))
+        organizer, fan = await api.organizer(), await api.attendee()
+        event = await api.event(organizer, total_capacity=10)
+        ticket = await api.ticket_type(organizer, event["id"], quantity_available=10)
+        for _ in range(3):
+            await _book(api, fan.headers, _order(event["id"], ticket["id"], 1))
+        for _ in range(200):
+            if sink.receiving:
+                break
+            await asyncio.sleep(0.02)
+        assert sink.receiving  # SMTP is in the middle of taking a mail
+        conn = await asyncpg.connect(database_url)
+        try:
+            async with conn.transaction():
+                locked = await conn.fetch("SELECT id FROM outbox FOR UPDATE NOWAIT")
+            idle = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state LIKE 'idle in transaction%'"
+            )
+        finally:
+            await conn.close()
+        assert len(locked) == 3
+        assert idle == 0
+        await sink.wait_for(3, seconds=10)
+        rows = await _outbox(database_url, "SELECT sent_at, attempts FROM outbox")
+        assert all(r["sent_at"] is not None and r["attempts"] == 1 for r in rows)
+    finally:
+        sink.stop()
+
+
+async def test_a_sender_that_dies_mid_send_leaves_its_claim_to_expire(
+    config: Config, database_url: str, aiohttp_client: AiohttpClient
+) -> None:
+    """One instance's sender claims the mails and dies talking to a hung SMTP server; once
+    its lease is over, another instance's sender delivers each of them once."""
+    hung, working = SmtpSink(delay=60), SmtpSink()
+    hung.start()
+    working.start()
+    try:
+        base = dataclasses.replace(config, outbox_lease_seconds=2)
+        dying = create_app(dataclasses.replace(base, smtp_url=hung.url))
+        api = Api(await aiohttp_client(dying))
+        organizer, fan = await api.organizer(), await api.attendee()
+        event = await api.event(organizer, total_capacity=10)
+        ticket = await api.ticket_type(organizer, event["id"], quantity_available=10)
+        for _ in range(2):
+            await _book(api, fan.headers, _order(event["id"], ticket["id"], 1))
+        for _ in range(200):
+            if hung.receiving:
+                break
+            await asyncio.sleep(0.02)
+        assert hung.receiving
+        closing = time.monotonic()
+        await api.client.close()  # the instance dies mid-send: its sender is cancelled
+        assert time.monotonic() - closing < 5  # without waiting out the hung server (15 s)
+        leased = await _outbox(database_url, "SELECT id FROM outbox WHERE next_attempt_at > now()")
+        assert leased  # the mail it was sending stays its own until the lease is over
+
+        await aiohttp_client(create_app(dataclasses.replace(base, smtp_url=working.url)))
+        mails = await working.wait_for(2, seconds=10)
+        await asyncio.sleep(2.5)  # another lease's time: nothing is sent twice
+        assert len(working.messages) == 2
+        assert len({m["Message-ID"] for m in mails}) == 2
+        assert hung.messages == []
+    finally:
+        hung.stop()
+        working.stop()

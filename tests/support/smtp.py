@@ -14,10 +14,17 @@ from server.embedded.ports import free_port
 
 
 class _Collector:
-    def __init__(self) -> None:
+    def __init__(self, delay: float) -> None:
         self.messages: list[Message] = []
+        self.receiving = 0  # mails whose data arrived and are not yet accepted
+        self._delay = delay
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.receiving += 1
+        try:
+            await asyncio.sleep(self._delay)  # a slow (or, with a long delay, hung) server
+        finally:
+            self.receiving -= 1
         self.messages.append(message_from_bytes(envelope.original_content))
         return "250 Message accepted for delivery"
 
@@ -25,9 +32,10 @@ class _Collector:
 class SmtpSink:
     """``start()`` it, point SMTP_URL at ``url``, read ``messages``; ``stop()`` to make it vanish."""
 
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        """``delay``: seconds the server takes to accept each mail."""
         self.port = free_port()
-        self._collector = _Collector()
+        self._collector = _Collector(delay)
         self._controller: Controller | None = None
 
     @property
@@ -37,6 +45,10 @@ class SmtpSink:
     @property
     def messages(self) -> list[Message]:
         return self._collector.messages
+
+    @property
+    def receiving(self) -> int:
+        return self._collector.receiving
 
     def start(self) -> None:
         self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port)
