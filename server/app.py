@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import accounts, auth, bookings, events, mail
+from server import accounts, auth, bookings, events, mail, purge
 from server.accounts import Accounts
 from server.actors import batch
 from server.actors.actor import ActorSettings
@@ -39,6 +39,7 @@ from server.keys import (
     user_cache_key,
 )
 from server.mail import Mailer, SmtpTarget
+from server.purge import Purger
 from server.ratelimit import RateLimiter
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
@@ -65,6 +66,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         *batch.QUERIES,
         *bookings.QUERIES,
         *live_hub.QUERIES,
+        *purge.QUERIES,
     )
     pool = await connect_pool(
         config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
@@ -124,7 +126,17 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         mailer.wake()  # an event's cancellation mails its attendees
 
     app[events_key] = Events(pool, queries, availability_changed)
-    background = [asyncio.create_task(mailer.run(), name="outbox-sender")]
+    purger = Purger(
+        pool,
+        queries,
+        interval=config.purge_interval_seconds,
+        retention_days=config.outbox_retention_days,
+        batch=config.purge_batch,
+    )
+    background = [
+        asyncio.create_task(mailer.run(), name="outbox-sender"),
+        asyncio.create_task(purger.run(), name="purge"),
+    ]
     if app[redis_key] is not None:
         background.append(asyncio.create_task(users.listen(), name="user-changes"))
     try:

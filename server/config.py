@@ -35,6 +35,10 @@ class Config:
     # How long a mail claimed by an instance's sender is its own to deliver (a sender that
     # dies mid-send leaves it to another instance after this).
     outbox_lease_seconds: int = 300
+    # Sent mail is kept this long, then purged (as are idempotency keys older than 24 h).
+    outbox_retention_days: int = 7
+    purge_interval_seconds: float = 600
+    purge_batch: int = 1000
     access_token_ttl: int = 1800
     refresh_token_ttl: int = 604800
     rate_limits: bool = True
@@ -162,6 +166,9 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("mail_from", "MAIL_FROM", str),
     ("mail_retry_max_seconds", "MAIL_RETRY_MAX_SECONDS", _int_in(1, 86_400)),
     ("outbox_lease_seconds", "OUTBOX_LEASE_SECONDS", _int_in(1, 86_400)),
+    ("outbox_retention_days", "OUTBOX_RETENTION_DAYS", _int_in(1, 36_500)),
+    ("purge_interval_seconds", "PURGE_INTERVAL_SECONDS", _int_in(1, 86_400)),
+    ("purge_batch", "PURGE_BATCH", _int_in(1, 100_000)),
     ("access_token_ttl", "ACCESS_TOKEN_TTL", _int_in(1)),
     ("refresh_token_ttl", "REFRESH_TOKEN_TTL", _int_in(1)),
     ("rate_limits", "RATE_LIMITS", _on_off),
