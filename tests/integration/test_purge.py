@@ -8,10 +8,10 @@ import dataclasses
 
 import asyncpg
 from pytest_aiohttp import AiohttpClient
-from server.purge import PURGE_LOCK_KEY
 
 from server.app import create_app
 from server.config import Config
+from server.purge import PURGE_LOCK_KEY
 from tests.support.api import Api
 
 SEED = """
