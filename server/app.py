@@ -11,10 +11,10 @@ from redis.asyncio import Redis
 
 from server import accounts, auth, bookings, events, mail, purge
 from server.accounts import Accounts
-from server.actors import batch
+from server.actors import transaction
 from server.actors.actor import ActorSettings
-from server.actors.batch import BatchRunner
 from server.actors.registry import ActorRegistry
+from server.actors.transaction import BatchRunner
 from server.auth import auth_middleware
 from server.bookings import Bookings
 from server.config import Config
@@ -63,7 +63,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         *accounts.QUERIES,
         *events.QUERIES,
         *mail.QUERIES,
-        *batch.QUERIES,
+        *transaction.QUERIES,
         *bookings.QUERIES,
         *live_hub.QUERIES,
         *purge.QUERIES,
@@ -158,7 +158,12 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
         idle_seconds=config.actor_idle_seconds,
     )
     registry = ActorRegistry(
-        BatchRunner(app[pool_key], app[queries_key], retry_seconds=0.6 * config.booking_timeout),
+        BatchRunner(
+            app[pool_key],
+            app[queries_key],
+            mail.booking_notice,
+            retry_seconds=0.6 * config.booking_timeout,
+        ),
         settings,
         config.max_actors,
     )

@@ -10,11 +10,12 @@ from typing import Any
 
 import asyncpg
 
-from server.actors.batch import BOOKING_NOT_FOUND
-from server.actors.commands import Booked, BookTickets, CancelBooking, Outcome
 from server.actors.registry import ActorRegistry
+from server.booking.commands import BookTickets, CancelBooking
+from server.booking.outcomes import Outcome, Reason, Refused
+from server.booking.rules import BOOKING_NOT_FOUND
 from server.db import Queries
-from server.errors import ApiError, NotFound
+from server.errors import NotFound
 from server.render import booking_item_json, booking_json
 
 __all__ = ["QUERIES", "BookingFilters", "Bookings"]
@@ -33,32 +34,20 @@ class BookingFilters:
     created_until: datetime | None = None
 
 
-def _settle(outcome: Outcome) -> Outcome:
-    if isinstance(outcome, ApiError):
-        raise outcome
-    return outcome
-
-
 @dataclass(frozen=True, slots=True)
 class Bookings:
     pool: asyncpg.Pool
     queries: Queries
     actors: ActorRegistry
 
-    async def place(self, event_id: int, command: BookTickets) -> tuple[dict[str, Any], bool]:
-        """The new booking's detail, and whether it is a replay of an earlier request."""
-        outcome = _settle(await self.actors.ask(event_id, command))
-        assert isinstance(outcome, Booked)
-        if outcome.detail is not None:
-            return outcome.detail, outcome.replayed
-        [detail] = await self.details([outcome.reference])
-        return detail, outcome.replayed
+    async def place(self, event_id: int, command: BookTickets) -> Outcome:
+        return await self.actors.ask(event_id, command)
 
-    async def cancel(self, user_id: int, reference: uuid.UUID) -> None:
+    async def cancel(self, user_id: int, reference: uuid.UUID) -> Outcome:
         event_id = await self.pool.fetchval(self.queries["booking_event"], reference, user_id)
         if event_id is None:
-            raise NotFound(BOOKING_NOT_FOUND)
-        _settle(await self.actors.ask(event_id, CancelBooking(user_id, reference)))
+            return Refused(Reason.BOOKING_NOT_FOUND, BOOKING_NOT_FOUND)
+        return await self.actors.ask(event_id, CancelBooking(user_id, reference))
 
     async def get(self, user_id: int, reference: uuid.UUID) -> dict[str, Any]:
         [detail] = await self.details([reference], owner=user_id)

@@ -1,21 +1,29 @@
-"""Every typed application key, and nothing else."""
+"""Every typed application key, and nothing else.
+
+The services are imported for type checking only: a module that needs one key (the config,
+say) does not pull in the actor and hub stack by importing this one.
+"""
 
 from __future__ import annotations
 
-import asyncpg
-from aiohttp import web
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
-from server.accounts import Accounts
-from server.actors.registry import ActorRegistry
-from server.bookings import Bookings
-from server.config import Config
-from server.db import Queries
-from server.events import Events
-from server.mail import Mailer
-from server.ratelimit import RateLimiter
-from server.users import UserCache
-from server.ws.hub import Hub
+from aiohttp import web
+
+if TYPE_CHECKING:
+    import asyncpg
+    from redis.asyncio import Redis
+
+    from server.accounts import Accounts
+    from server.actors.registry import ActorRegistry
+    from server.bookings import Bookings
+    from server.config import Config
+    from server.db import Queries
+    from server.events import Events
+    from server.mail import Mailer
+    from server.ratelimit import RateLimiter
+    from server.users import UserCache
+    from server.ws.hub import Hub
 
 __all__ = [
     "accounts_key",
@@ -33,18 +41,18 @@ __all__ = [
     "user_cache_key",
 ]
 
-config_key = web.AppKey("config", Config)
-pool_key = web.AppKey("pool", asyncpg.Pool)
-queries_key = web.AppKey("queries", Queries)
+config_key: web.AppKey[Config] = web.AppKey("config")
+pool_key: web.AppKey[asyncpg.Pool] = web.AppKey("pool")
+queries_key: web.AppKey[Queries] = web.AppKey("queries")
 # None when REDIS_URL is unset: the instance runs alone, with in-process fan-out.
 redis_key: web.AppKey[Redis | None] = web.AppKey("redis")
 # The HS256 signing key: JWT_SECRET, or the development key under the data folder.
-jwt_key_key = web.AppKey("jwt_key", str)
-mailer_key = web.AppKey("mailer", Mailer)
-accounts_key = web.AppKey("accounts", Accounts)
-events_key = web.AppKey("events", Events)
-actors_key = web.AppKey("actors", ActorRegistry)
-bookings_key = web.AppKey("bookings", Bookings)
-user_cache_key = web.AppKey("user_cache", UserCache)
-hub_key = web.AppKey("hub", Hub)
-limiter_key = web.AppKey("limiter", RateLimiter)
+jwt_key_key: web.AppKey[str] = web.AppKey("jwt_key")
+mailer_key: web.AppKey[Mailer] = web.AppKey("mailer")
+accounts_key: web.AppKey[Accounts] = web.AppKey("accounts")
+events_key: web.AppKey[Events] = web.AppKey("events")
+actors_key: web.AppKey[ActorRegistry] = web.AppKey("actors")
+bookings_key: web.AppKey[Bookings] = web.AppKey("bookings")
+user_cache_key: web.AppKey[UserCache] = web.AppKey("user_cache")
+hub_key: web.AppKey[Hub] = web.AppKey("hub")
+limiter_key: web.AppKey[RateLimiter] = web.AppKey("limiter")

@@ -20,9 +20,16 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import asyncpg
 
+from server.booking.outcomes import Booked, Cancelled
 from server.db import DATABASE_ERRORS, Queries
 
-__all__ = ["Mailer", "SmtpTarget", "booking_cancelled_mail", "booking_confirmed_mail"]
+__all__ = [
+    "Mailer",
+    "SmtpTarget",
+    "booking_cancelled_mail",
+    "booking_confirmed_mail",
+    "booking_notice",
+]
 
 log = logging.getLogger("stampede.mail")
 
@@ -172,6 +179,15 @@ class Mailer:
         message["Message-ID"] = f"<outbox-{row['id']}@{domain}>"
         message.set_content(row["body"])
         return message
+
+
+def booking_notice(event_name: str, outcome: Booked | Cancelled) -> tuple[str, str]:
+    """The mail that tells a booking's owner what a batch did to it."""
+    reference = str(outcome.reference)
+    if isinstance(outcome, Cancelled):
+        return booking_cancelled_mail(event_name, reference)
+    lines = [(line.name, line.quantity, line.price) for line in outcome.lines]
+    return booking_confirmed_mail(event_name, reference, lines, outcome.total)
 
 
 def booking_confirmed_mail(

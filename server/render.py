@@ -8,7 +8,17 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-__all__ = ["booking_item_json", "booking_json", "event_json", "iso", "money", "ticket_type_json"]
+from server.booking.outcomes import Receipt
+
+__all__ = [
+    "booking_item_json",
+    "booking_json",
+    "event_json",
+    "iso",
+    "money",
+    "receipt_json",
+    "ticket_type_json",
+]
 
 EVENT_FIELDS = (
     "id", "organizer", "name", "description", "location", "start_time", "end_time",
@@ -72,3 +82,22 @@ def booking_json(row: Mapping[str, Any], items: list[dict[str, Any]]) -> dict[st
     body["items"] = sorted(items, key=lambda line: (line["ticket_type_name"], line["id"]))
     body["total_price"] = money(row["total_price"])
     return body
+
+
+def receipt_json(receipt: Receipt) -> dict[str, Any]:
+    """A new booking's detail (its 201 body), from what its batch wrote."""
+    written = {
+        "booking_reference": receipt.reference,
+        "event_id": receipt.event_id,
+        "event_name": receipt.event_name,
+        "status": "confirmed",
+        "created_at": receipt.created_at,
+        "updated_at": receipt.created_at,
+        "cancelled_at": None,
+        "total_price": receipt.total,
+    }
+    items = [
+        booking_item_json(item.id, item.ticket_type_name, item.quantity, item.price)
+        for item in receipt.items
+    ]
+    return booking_json(written, items)

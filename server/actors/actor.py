@@ -8,9 +8,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.actors.batch import BatchRunner, Turn
-from server.actors.commands import Command, Outcome, booking_unavailable, outcome_unknown
-from server.errors import ServiceUnavailable
+from server.actors.transaction import BatchRunner, Turn
+from server.booking.commands import Command
+from server.booking.outcomes import (
+    NotDone,
+    Outcome,
+    Unavailable,
+    booking_unavailable,
+    outcome_unknown,
+)
 
 __all__ = ["ActorSettings", "EventActor"]
 
@@ -27,12 +33,9 @@ class ActorSettings:
     idle_seconds: float = 60.0
 
 
-def mailbox_full() -> ServiceUnavailable:
-    return ServiceUnavailable(
-        "Too many bookings are waiting for this event; retry shortly.",
-        code="booking_busy",
-        headers={"Retry-After": "1"},
-    )
+MAILBOX_FULL = NotDone(
+    Unavailable.BUSY, "Too many bookings are waiting for this event; retry shortly."
+)
 
 
 class EventActor:
@@ -68,14 +71,15 @@ class EventActor:
         self._task = asyncio.create_task(self._loop(), name=f"event-actor-{self.event_id}")
 
     async def ask(self, command: Command) -> Outcome:
-        """The command's outcome; 503 at once when the mailbox is full, 503 after the timeout."""
+        """The command's outcome; not done, at once when the mailbox is full, and after the
+        ask timeout (then perhaps still to be carried out)."""
         if self._closing or self.stopped:
-            raise booking_unavailable()
+            return booking_unavailable()
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         try:
             self._mailbox.put_nowait((command, future))
         except asyncio.QueueFull:
-            raise mailbox_full() from None
+            return MAILBOX_FULL
         # The timeout answers the future itself (cheaper than wait_for and shield on the hot
         # path): still queued, the loop then skips it; already in a batch, its answer is dropped.
         timer = asyncio.get_running_loop().call_later(
@@ -184,7 +188,7 @@ class EventActor:
             except asyncio.QueueEmpty:
                 return
             if mail is not None and not mail[1].done():
-                mail[1].set_exception(booking_unavailable())
+                mail[1].set_result(booking_unavailable())
 
     async def close(self, grace: float = 15.0) -> None:
         """Stop taking commands, finish the queued ones, then end the loop."""
@@ -206,4 +210,4 @@ class EventActor:
         loop skips answered asks); already in a batch, it may still be carried out."""
         if not future.done():
             running = future in self._running
-            future.set_exception(outcome_unknown(command) if running else booking_unavailable())
+            future.set_result(outcome_unknown(command) if running else booking_unavailable())

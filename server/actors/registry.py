@@ -7,13 +7,17 @@ import logging
 from collections.abc import Callable, Iterator
 
 from server.actors.actor import ActorSettings, EventActor
-from server.actors.batch import BatchRunner
-from server.actors.commands import Command, Outcome, booking_unavailable
-from server.errors import ServiceUnavailable
+from server.actors.transaction import BatchRunner
+from server.booking.commands import Command
+from server.booking.outcomes import NotDone, Outcome, Unavailable, booking_unavailable
 
 __all__ = ["ActorRegistry"]
 
 log = logging.getLogger("stampede.actors")
+
+TOO_MANY_EVENTS = NotDone(
+    Unavailable.BUSY, "Too many events are being booked at once; retry shortly."
+)
 
 
 class ActorRegistry:
@@ -37,19 +41,17 @@ class ActorRegistry:
 
     async def ask(self, event_id: int, command: Command) -> Outcome:
         if self._closing:
-            raise booking_unavailable()
+            return booking_unavailable()
         actor = self._actors.get(event_id)
         if actor is None or actor.stopped:
             actor = self._spawn(event_id)
+            if actor is None:
+                return TOO_MANY_EVENTS
         return await actor.ask(command)
 
-    def _spawn(self, event_id: int) -> EventActor:
+    def _spawn(self, event_id: int) -> EventActor | None:
         if len(self._actors) >= self._max_actors and not self._evict_idle():
-            raise ServiceUnavailable(
-                "Too many events are being booked at once; retry shortly.",
-                code="booking_busy",
-                headers={"Retry-After": "1"},
-            )
+            return None
         actor = EventActor(event_id, self._runner, self._settings, self._committed, self._forget)
         self._actors[event_id] = actor
         actor.start()

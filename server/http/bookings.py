@@ -9,11 +9,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from server.actors.batch import BOOKING_NOT_FOUND
-from server.actors.commands import BookingRejected, BookTickets
 from server.auth import require_role
+from server.booking.commands import BookTickets
+from server.booking.outcomes import Booked, Cancelled, NotDone, Outcome, Reason, Refused
+from server.booking.rules import BOOKING_NOT_FOUND, INVALID_TYPES
 from server.bookings import BookingFilters
-from server.errors import ApiError, FieldErrors, NotFound, PermissionDenied
+from server.errors import ApiError, FieldErrors, NotFound, PermissionDenied, ServiceUnavailable
 from server.http.body import read_json_object
 from server.http.events import path_id
 from server.http.pagination import Page, paginated
@@ -22,6 +23,7 @@ from server.http.validation import MAX_ID, DateTime, Integer, Invalid, ListOf, S
 from server.jsonio import json_response
 from server.keys import bookings_key, events_key
 from server.ratelimit import BOOKING_PER_USER
+from server.render import receipt_json
 from server.users import ATTENDEE, ORGANIZER
 
 __all__ = ["BOOKING", "BOOKING_STATUSES", "IDEMPOTENCY_HEADER"]
@@ -46,6 +48,34 @@ BOOKING = Schema(
     }
 )
 CREATED_AT = DateTime()
+# A refusal is a 400, as in the reference, but for these.
+REFUSAL_STATUS = {Reason.BOOKING_NOT_FOUND: 404, Reason.KEY_IN_USE: 409, Reason.KEY_REUSED: 422}
+
+
+class BookingRefused(ApiError):
+    """A command the booking rules refused: ``{"detail", "code"}``, plus the reference's
+    ``non_field_errors`` for ticket types that are not the event's."""
+
+    def __init__(self, refusal: Refused) -> None:
+        status = REFUSAL_STATUS.get(refusal.reason, 400)
+        super().__init__(refusal.detail, code=refusal.reason.value, status=status)
+
+    def body(self) -> dict[str, Any]:
+        body = super().body()
+        if self.code == Reason.INVALID_TICKET_TYPES:
+            body["non_field_errors"] = [self.detail]
+        return body
+
+
+def answered(outcome: Outcome) -> Booked | Cancelled:
+    """What was done; raises the HTTP error of a refusal or of a command not done."""
+    if isinstance(outcome, Refused):
+        raise BookingRefused(outcome)
+    if isinstance(outcome, NotDone):
+        raise ServiceUnavailable(
+            outcome.detail, code=outcome.kind.value, headers={"Retry-After": "1"}
+        )
+    return outcome
 
 
 def _reference(request: web.Request) -> uuid.UUID:
@@ -70,8 +100,7 @@ def _idempotency_key(request: web.Request) -> str | None:
 def _command(user_id: int, data: dict[str, Any], key: str | None) -> BookTickets:
     items = tuple((item["ticket_type_id"], item["quantity"]) for item in data["items"])
     if len({type_id for type_id, _ in items}) != len(items):
-        message = "One or more ticket types are invalid."
-        raise BookingRejected(message, code="invalid_ticket_types", non_field_errors=[message])
+        raise BookingRefused(Refused(Reason.INVALID_TICKET_TYPES, INVALID_TYPES))
     if key is None:
         return BookTickets(user_id, items)
     digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).digest()
@@ -83,9 +112,13 @@ async def create_booking(request: web.Request) -> web.Response:
     await throttle(request, BOOKING_PER_USER, str(user.id))
     data = BOOKING.validate(await read_json_object(request))
     command = _command(user.id, data, _idempotency_key(request))
-    detail, replayed = await request.app[bookings_key].place(data["event_id"], command)
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return json_response(detail, status=201, headers=headers)
+    bookings = request.app[bookings_key]
+    booked = answered(await bookings.place(data["event_id"], command))
+    assert isinstance(booked, Booked)
+    if booked.receipt is not None:
+        return json_response(receipt_json(booked.receipt), status=201)
+    [detail] = await bookings.details([booked.reference])  # an earlier request's booking
+    return json_response(detail, status=201, headers={"Idempotent-Replayed": "true"})
 
 
 async def get_booking(request: web.Request) -> web.Response:
@@ -95,7 +128,7 @@ async def get_booking(request: web.Request) -> web.Response:
 
 async def cancel_booking(request: web.Request) -> web.Response:
     user = require_role(request, ATTENDEE)
-    await request.app[bookings_key].cancel(user.id, _reference(request))
+    answered(await request.app[bookings_key].cancel(user.id, _reference(request)))
     return json_response({"detail": "Booking cancelled."})
 
 

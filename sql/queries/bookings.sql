@@ -3,7 +3,7 @@
 -- then its ticket types in id order. now() is the transaction's timestamp: it marks what this
 -- batch wrote. An event without ticket types comes back as one row with null type columns.
 WITH event AS (
-    SELECT id, name, status, start_time <= now() AS started, total_capacity, tickets_sold, seq,
+    SELECT id, name, status, start_time, total_capacity, tickets_sold, seq,
            now() AS stamp
     FROM events WHERE id = $1
     FOR UPDATE
@@ -28,7 +28,8 @@ ORDER BY id
 FOR UPDATE;
 
 -- name: ticket_types_elsewhere
-SELECT count(*) FROM ticket_types WHERE id = ANY($1::bigint[]);
+-- Those of the ids that exist (when the event's own are known: those of other events).
+SELECT id FROM ticket_types WHERE id = ANY($1::bigint[]);
 
 -- name: lock_bookings_to_cancel
 SELECT id, booking_reference, user_id, status
@@ -42,40 +43,39 @@ SELECT booking_id, ticket_type_id, quantity FROM booking_items WHERE booking_id 
 -- name: apply_batch
 -- Everything a batch writes, in one statement: new bookings and their items, cancellations,
 -- the ticket types' and the event's new counts (computed under this transaction's locks),
--- and a mail to each booking's owner in the outbox, committed (or not) with the booking.
+-- the Idempotency-Keys' bookings, and a mail to each booking's owner in the outbox, committed
+-- (or not) with the booking. $2.. are lists of the typed rows of migration 0006.
 WITH new_bookings AS (
     INSERT INTO bookings (booking_reference, user_id, event_id, total_price)
-    SELECT reference, user_id, $1, total
-    FROM unnest($2::uuid[], $3::bigint[], $4::numeric[]) AS b(reference, user_id, total)
+    SELECT b.reference, b.user_id, $1, b.total FROM unnest($2::batch_booking[]) AS b
     RETURNING id, booking_reference
 ), new_items AS (
     INSERT INTO booking_items (booking_id, ticket_type_id, quantity, price_at_booking)
     SELECT nb.id, i.ticket_type_id, i.quantity, i.price
-    FROM unnest($5::uuid[], $6::bigint[], $7::integer[], $8::numeric[])
-         AS i(reference, ticket_type_id, quantity, price)
+    FROM unnest($3::batch_item[]) AS i
     JOIN new_bookings nb ON nb.booking_reference = i.reference
     RETURNING booking_id, id, ticket_type_id
 ), cancelled AS (
     UPDATE bookings SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-    WHERE id = ANY($9::bigint[])
+    WHERE id = ANY($4::bigint[])
 ), counts AS (
     UPDATE ticket_types t
     SET quantity_available = c.available, quantity_sold = c.sold, updated_at = now()
-    FROM unnest($10::bigint[], $11::integer[], $12::integer[]) AS c(id, available, sold)
-    WHERE t.id = c.id
+    FROM unnest($5::batch_count[]) AS c
+    WHERE t.id = c.ticket_type_id
 ), keys AS (
     UPDATE idempotency_keys k SET booking_id = nb.id
-    FROM unnest($13::bigint[], $14::text[], $15::uuid[]) AS ik(user_id, key, reference)
+    FROM unnest($6::batch_key[]) AS ik
     JOIN new_bookings nb ON nb.booking_reference = ik.reference
     WHERE k.user_id = ik.user_id AND k.key = ik.key
 ), mails AS (
     INSERT INTO outbox (recipient, subject, body)
     SELECT u.email, m.subject, m.body
-    FROM unnest($17::bigint[], $18::text[], $19::text[]) WITH ORDINALITY AS m(user_id, subject, body, n)
+    FROM unnest($7::batch_mail[]) WITH ORDINALITY AS m(user_id, subject, body, n)
     JOIN users u ON u.id = m.user_id
     ORDER BY m.n
 )
-UPDATE events SET tickets_sold = $16, seq = seq + 1
+UPDATE events SET tickets_sold = $8, seq = seq + 1
 WHERE id = $1
 RETURNING seq,
     (SELECT coalesce(json_agg(json_build_array(nb.booking_reference, ni.id, ni.ticket_type_id)), '[]')
