@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -11,6 +10,8 @@ from datetime import datetime
 import asyncpg
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from server.pubsub import listen
 
 __all__ = ["ATTENDEE", "ORGANIZER", "ROLES", "User", "UserCache"]
 
@@ -85,19 +86,19 @@ class UserCache:
     async def listen(self) -> None:
         """Drop the users other instances changed, until cancelled (reconnecting as needed)."""
         assert self._redis is not None
-        while True:
-            try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.subscribe(CHANGED_CHANNEL)
-                    async for message in pubsub.listen():
-                        data = message.get("data")  # bytes.isdigit: ASCII digits only
-                        if message.get("type") != "message":
-                            continue
-                        if isinstance(data, bytes) and data.isdigit() and len(data) <= 19:
-                            self._users.pop(int(data), None)
-                        else:  # anyone may publish anything: skip it, keep listening
-                            log.warning("users: skipped a malformed message on %s", CHANGED_CHANNEL)
-            except (RedisError, OSError) as exc:
-                log.warning("users: Redis listener lost (%r); retrying", exc)
-                self._users.clear()  # changes may have been missed meanwhile
-                await asyncio.sleep(1.0)
+
+        def on_message(channel: bytes, data: bytes) -> None:
+            if not data.isdigit() or len(data) > 19:  # bytes.isdigit: ASCII digits only
+                raise ValueError("not a user id")
+            self._users.pop(int(data), None)
+
+        async def missed_changes() -> None:
+            self._users.clear()  # changes may have been missed meanwhile
+
+        await listen(
+            self._redis,
+            on_message,
+            channels=[CHANGED_CHANNEL],
+            on_reconnect=missed_changes,
+            name="users",
+        )

@@ -11,7 +11,8 @@ from aiohttp import WSMsgType, web
 
 from server.http.validation import parse_id
 from server.keys import hub_key
-from server.ws.hub import Hub, Subscription
+from server.ws.hub import Hub
+from server.ws.socket import Subscription
 
 __all__ = ["CLOSE_NOT_FOUND", "event_socket", "multiplexed_socket"]
 
@@ -28,26 +29,17 @@ def _not_found(event_id: object) -> str:
     return _error("not_found", f"No Event matches the given query (event_id {event_id}).")
 
 
-async def _open(request: web.Request) -> tuple[web.WebSocketResponse, Hub, Subscription]:
+def _prepared() -> web.WebSocketResponse:
     # No permessage-deflate: every socket would compress the same state again, and keep a
     # compressor (~75 KiB) for it. Availability messages are small.
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
-    await ws.prepare(request)
-    hub = request.app[hub_key]
-    hub.sockets.add(ws)
-    return ws, hub, Subscription(ws, request.transport)
-
-
-async def _close(ws: web.WebSocketResponse, hub: Hub, subscription: Subscription) -> None:
-    for event_id in list(subscription.events):
-        hub.unwatch(event_id, subscription)
-    await subscription.close()
-    hub.sockets.discard(ws)
+    return web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
 
 
 async def event_socket(request: web.Request) -> web.WebSocketResponse:
-    ws, hub, subscription = await _open(request)
-    try:
+    ws = _prepared()
+    await ws.prepare(request)
+    hub = request.app[hub_key]
+    async with hub.connected(ws, request.transport) as subscription:
         event_id = parse_id(request.match_info["event_id"])
         if event_id is None or not await hub.watch(event_id, subscription):
             await subscription.send_now(_not_found(request.match_info["event_id"]))
@@ -56,21 +48,19 @@ async def event_socket(request: web.Request) -> web.WebSocketResponse:
         async for message in ws:  # nothing to say here; reading ends the handler on close
             if message.type == WSMsgType.TEXT:
                 await subscription.send_now(_error("bad_request", "This socket takes no messages."))
-    finally:
-        await _close(ws, hub, subscription)
     return ws
 
 
 async def multiplexed_socket(request: web.Request) -> web.WebSocketResponse:
-    ws, hub, subscription = await _open(request)
-    try:
+    ws = _prepared()
+    await ws.prepare(request)
+    hub = request.app[hub_key]
+    async with hub.connected(ws, request.transport) as subscription:
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 await _command(hub, subscription, message.data)
             elif message.type == WSMsgType.BINARY:
                 await subscription.send_now(_error("bad_request", "Send JSON text frames."))
-    finally:
-        await _close(ws, hub, subscription)
     return ws
 
 

@@ -11,7 +11,7 @@ from aiohttp import WSMsgType
 from aiohttp.base_protocol import BaseProtocol
 from aiohttp.http_websocket import WebSocketWriter
 
-from server.ws.hub import text_frame
+from server.ws.socket import text_frame
 
 
 class _Capture(asyncio.Transport):

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from server.app import create_app
 from server.config import Config
 from server.embedded.redis import RedisServer
-from server.ws.hub import CHANNEL_PREFIX
+from server.ws.publisher import CHANNEL_PREFIX
 from tests.support.api import Api
 from tests.support.crowd import Member, make_users
 from tests.support.instances import two_instances
