@@ -1,24 +1,13 @@
-"""JSON out: orjson encoding and JSON responses."""
+"""JSON out with orjson, through aiohttp's own bytes-encoder entry points."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import functools
 
 import orjson
 from aiohttp import web
 
 __all__ = ["json_response"]
 
-JSON_CONTENT_TYPE = "application/json"
-
-
-def json_response(
-    body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        body=orjson.dumps(body),
-        status=status,
-        content_type=JSON_CONTENT_TYPE,
-        headers=headers,
-    )
+# web.json_bytes_response with orjson (which encodes straight to bytes).
+json_response = functools.partial(web.json_bytes_response, dumps=orjson.dumps)

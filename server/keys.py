@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from server.config import Config
     from server.db import Queries
     from server.events import Events
+    from server.http.openapi import OpenApi
     from server.mail import Mailer
     from server.ratelimit import RateLimiter
     from server.users import UserCache
@@ -35,6 +36,7 @@ __all__ = [
     "jwt_key_key",
     "limiter_key",
     "mailer_key",
+    "openapi_key",
     "pool_key",
     "queries_key",
     "redis_key",
@@ -56,3 +58,5 @@ bookings_key: web.AppKey[Bookings] = web.AppKey("bookings")
 user_cache_key: web.AppKey[UserCache] = web.AppKey("user_cache")
 hub_key: web.AppKey[Hub] = web.AppKey("hub")
 limiter_key: web.AppKey[RateLimiter] = web.AppKey("limiter")
+# The OpenAPI document, built from the router once the routes are set up.
+openapi_key: web.AppKey[OpenApi] = web.AppKey("openapi")

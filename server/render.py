@@ -9,6 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from server.booking.outcomes import Receipt
+from server.http.shapes.bookings import BookingOut
+from server.http.shapes.events import EventOut, TicketTypeOut
 
 __all__ = [
     "booking_item_json",
@@ -20,18 +22,10 @@ __all__ = [
     "ticket_type_json",
 ]
 
-EVENT_FIELDS = (
-    "id", "organizer", "name", "description", "location", "start_time", "end_time",
-    "total_capacity", "status", "created_at", "updated_at", "tickets_sold", "tickets_available",
-)  # fmt: skip
-BOOKING_FIELDS = (
-    "booking_reference", "event_id", "event_name", "status", "created_at", "updated_at",
-    "cancelled_at",
-)  # fmt: skip
-TICKET_TYPE_FIELDS = (
-    "id", "name", "description", "price", "quantity_available", "quantity_sold", "is_active",
-    "created_at", "updated_at",
-)  # fmt: skip
+# The fields each shape declares (server/http/shapes/), in its order.
+EVENT_FIELDS = tuple(EventOut.model_fields)
+TICKET_TYPE_FIELDS = tuple(TicketTypeOut.model_fields)
+BOOKING_FIELDS = tuple(f for f in BookingOut.model_fields if f not in ("items", "total_price"))
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -6,6 +6,7 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal, get_args
 
 import asyncpg
 from redis.asyncio import Redis
@@ -13,12 +14,13 @@ from redis.exceptions import RedisError
 
 from server.pubsub import listen
 
-__all__ = ["ATTENDEE", "ORGANIZER", "ROLES", "User", "UserCache"]
+__all__ = ["ATTENDEE", "ORGANIZER", "ROLES", "Role", "User", "UserCache"]
 
 log = logging.getLogger("stampede.users")
 
-ATTENDEE, ORGANIZER = "attendee", "organizer"
-ROLES = (ATTENDEE, ORGANIZER)
+Role = Literal["attendee", "organizer"]
+ROLES: tuple[Role, ...] = get_args(Role)
+ATTENDEE, ORGANIZER = ROLES
 CHANGED_CHANNEL = "stampede:users:changed"
 
 

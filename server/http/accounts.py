@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from aiohttp import web
+from pydantic import BaseModel
 
-from server.auth import load_user, require_user
+from server.auth import load_user
 from server.errors import FieldErrors, Unauthorized
 from server.http.body import read_json_object
+from server.http.endpoints import SIGNED_IN, endpoint
+from server.http.shapes.accounts import (
+    Access,
+    ChangePasswordIn,
+    LoginIn,
+    ProfileIn,
+    ProfileOut,
+    RefreshIn,
+    Registered,
+    RegisterIn,
+    ResetConfirmIn,
+    ResetRequestIn,
+    Tokens,
+)
+from server.http.shapes.common import Detail
 from server.http.throttle import throttle
-from server.http.validation import Choice, Email, Integer, Schema, String
+from server.http.validation import parse_body
 from server.jsonio import json_response
 from server.keys import accounts_key, jwt_key_key
-from server.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
 from server.ratelimit import (
     LOGIN_PER_ACCOUNT,
     LOGIN_PER_ADDRESS,
@@ -20,73 +35,39 @@ from server.ratelimit import (
     RESET_PER_ADDRESS,
 )
 from server.tokens import decode_token
-from server.users import ROLES
+from server.users import User
 
-__all__ = [
-    "CHANGE_PASSWORD",
-    "LOGIN",
-    "PROFILE",
-    "REFRESH",
-    "REGISTER",
-    "RESET_CONFIRM",
-    "RESET_REQUEST",
-]
-
-USERNAME = String(
-    max_length=150,
-    pattern=r"[\w.@+-]+",
-    pattern_message=(
-        "Enter a valid username. This value may contain only letters, "
-        "numbers, and @/./+/-/_ characters."
-    ),
-)
-PASSWORD = String(trim=False, max_length=MAX_PASSWORD_LENGTH)
-ROLE = Choice(choices=ROLES)
-
-REGISTER = Schema({"username": USERNAME, "email": Email(), "password": PASSWORD, "role": ROLE})
-# At login an over-long password is a wrong one (401), not a rule broken (400).
-LOGIN = Schema({"username": String(max_length=150), "password": String(trim=False)})
-REFRESH = Schema({"refresh": String(max_length=4096)})
-PROFILE = Schema(
-    {"username": USERNAME, "email": Email()}, read_only={"id": Integer(), "role": ROLE}
-)
-CHANGE_PASSWORD = Schema(
-    {"old_password": PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD}
-)
-RESET_REQUEST = Schema({"email": Email()})
-RESET_CONFIRM = Schema(
-    {
-        "uid": String(max_length=64),
-        "token": String(max_length=64),
-        "new_password1": PASSWORD,
-        "new_password2": PASSWORD,
-    }
-)
+ACCOUNTS = "Accounts"
 
 
-def _detail(message: str, status: int = 200) -> web.Response:
-    return json_response({"detail": message}, status=status)
+def _detail(message: str) -> web.Response:
+    return json_response({"detail": message})
 
 
-async def register(request: web.Request) -> web.Response:
+@endpoint("register", "Create an account", ACCOUNTS, status=201, returns=Registered, errors=(429,))
+async def register(request: web.Request, body: RegisterIn) -> web.Response:
     await throttle(request, REGISTER_PER_ADDRESS)
-    data = REGISTER.validate(await read_json_object(request))
-    user = await request.app[accounts_key].register(data)
-    return json_response({k: user[k] for k in ("username", "email", "role")}, status=201)
+    user = await request.app[accounts_key].register(body.model_dump())
+    return json_response({k: user[k] for k in Registered.model_fields}, status=201)
 
 
-async def login(request: web.Request) -> web.Response:
+@endpoint("login", "Get an access and a refresh token", ACCOUNTS, returns=Tokens, errors=(401, 429))
+async def login(request: web.Request, body: LoginIn) -> web.Response:
     await throttle(request, LOGIN_PER_ADDRESS)
-    data = LOGIN.validate(await read_json_object(request))
-    await throttle(request, LOGIN_PER_ACCOUNT, data["username"])
-    tokens = await request.app[accounts_key].login(data["username"], data["password"])
-    return json_response(tokens)
+    await throttle(request, LOGIN_PER_ACCOUNT, body.username)
+    return json_response(await request.app[accounts_key].login(body.username, body.password))
 
 
-async def refresh(request: web.Request) -> web.Response:
-    data = REFRESH.validate(await read_json_object(request))
+@endpoint(
+    "token-refresh",
+    "Trade a refresh token for a new access token",
+    ACCOUNTS,
+    returns=Access,
+    errors=(401,),
+)
+async def refresh(request: web.Request, body: RefreshIn) -> web.Response:
     try:
-        user_id, issued_at = decode_token(request.app[jwt_key_key], data["refresh"], "refresh")
+        user_id, issued_at = decode_token(request.app[jwt_key_key], body.refresh, "refresh")
     except ValueError:
         raise Unauthorized("Token is invalid", code="token_not_valid") from None
     user = await load_user(request.app, user_id)
@@ -97,52 +78,95 @@ async def refresh(request: web.Request) -> web.Response:
     return json_response({"access": request.app[accounts_key].token_pair(user.id)["access"]})
 
 
-async def profile(request: web.Request) -> web.Response:
-    user = require_user(request)
-    return json_response(
-        {"id": user.id, "username": user.username, "email": user.email, "role": user.role}
-    )
+@endpoint("profile", "Your profile", ACCOUNTS, returns=ProfileOut, access=SIGNED_IN)
+async def profile(request: web.Request, user: User) -> web.Response:
+    return json_response({name: getattr(user, name) for name in ProfileOut.model_fields})
 
 
-async def update_profile(request: web.Request) -> web.Response:
-    user = require_user(request)
-    partial = request.method == "PATCH"
-    data = PROFILE.validate(await read_json_object(request), partial=partial)
-    return json_response(await request.app[accounts_key].update_profile(user, data))
+async def _update_profile(request: web.Request, user: User, body: ProfileIn) -> web.Response:
+    changes = body.model_dump(exclude_unset=True)
+    return json_response(await request.app[accounts_key].update_profile(user, changes))
 
 
-async def change_password(request: web.Request) -> web.Response:
-    user = require_user(request)
-    data = CHANGE_PASSWORD.validate(await read_json_object(request))
-    await request.app[accounts_key].change_password(user, data)
+update_profile = endpoint(
+    "profile-update",
+    "Change your username and email",
+    ACCOUNTS,
+    returns=ProfileOut,
+    access=SIGNED_IN,
+)(_update_profile)
+partial_update_profile = endpoint(
+    "profile-partial-update",
+    "Change your username or email",
+    ACCOUNTS,
+    returns=ProfileOut,
+    access=SIGNED_IN,
+    partial_body=True,
+)(_update_profile)
+
+
+@endpoint("change-password", "Change your password", ACCOUNTS, returns=Detail, access=SIGNED_IN)
+async def change_password(request: web.Request, user: User, body: ChangePasswordIn) -> web.Response:
+    await request.app[accounts_key].change_password(user, body.model_dump())
     return _detail("Password updated successfully.")
 
 
-async def password_reset_request(request: web.Request) -> web.Response:
+@endpoint(
+    "password-reset-request",
+    "Mail a password-reset link",
+    ACCOUNTS,
+    returns=Detail,
+    errors=(429,),
+)
+async def password_reset_request(request: web.Request, body: ResetRequestIn) -> web.Response:
     await throttle(request, RESET_PER_ADDRESS)
-    data = RESET_REQUEST.validate(await read_json_object(request))
-    await throttle(request, RESET_PER_ACCOUNT, data["email"])
-    await request.app[accounts_key].request_password_reset(data["email"])
+    await throttle(request, RESET_PER_ACCOUNT, body.email)
+    await request.app[accounts_key].request_password_reset(body.email)
     return _detail("If an account with that email exists, a password reset email has been sent.")
 
 
-async def password_reset_confirm(request: web.Request) -> web.Response:
-    body = await read_json_object(request)
+async def _reset_confirm_body(request: web.Request, model: type[BaseModel]) -> BaseModel:
+    """The body as the reference validates it; the mailed link asks for the two passwords
+    alone, so its own uid and token stand in for those an otherwise whole body leaves out."""
+    sent = await read_json_object(request)
     try:
-        data = RESET_CONFIRM.validate(body)
+        return parse_body(model, sent)
     except FieldErrors as exc:
-        # The mailed link asks for the two passwords alone: its own uid and token stand in for
-        # those the body leaves out. A body with other faults gets the reference's answer.
-        if not set(exc.errors) <= {"uid", "token"} or any(name in body for name in exc.errors):
+        if not set(exc.errors) <= {"uid", "token"} or any(name in sent for name in exc.errors):
             raise
-        data = RESET_CONFIRM.validate(
-            {name: request.match_info[name] for name in exc.errors} | body
-        )
-    await request.app[accounts_key].confirm_password_reset(data)
+        from_link = {name: request.match_info[name] for name in exc.errors}
+        return parse_body(model, from_link | sent)
+
+
+@endpoint(
+    "password-reset-confirm",
+    "Set a new password with the mailed link",
+    ACCOUNTS,
+    returns=Detail,
+    body_reader=_reset_confirm_body,
+    description="`uid` and `token` default to the link's own when the body leaves them out.",
+)
+async def password_reset_confirm(request: web.Request, body: ResetConfirmIn) -> web.Response:
+    await request.app[accounts_key].confirm_password_reset(body.model_dump())
     return _detail("Password has been reset successfully.")
 
 
-async def deactivate(request: web.Request) -> web.Response:
-    await request.app[accounts_key].deactivate(require_user(request))
-    # The reference sent this text with its 204; a 204 cannot carry a body, so none is sent.
+@endpoint("deactivate-account", "Deactivate your account", ACCOUNTS, status=204, access=SIGNED_IN)
+async def deactivate(request: web.Request, user: User) -> web.Response:
+    await request.app[accounts_key].deactivate(user)
+    # The reference sent a detail with its 204; a 204 cannot carry a body, so none is sent.
     return web.Response(status=204)
+
+
+__all__ = [
+    "change_password",
+    "deactivate",
+    "login",
+    "partial_update_profile",
+    "password_reset_confirm",
+    "password_reset_request",
+    "profile",
+    "refresh",
+    "register",
+    "update_profile",
+]

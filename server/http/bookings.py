@@ -1,55 +1,69 @@
-"""``/api/bookings/…``, ``/api/users/me/bookings`` and ``/api/events/{id}/bookings``."""
+"""``/api/bookings/…``, ``/api/users/me/bookings`` and ``/api/events/{id}/bookings``.
+
+The booking rules answer with domain outcomes; this edge chooses their HTTP statuses.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Any
 
 import orjson
 from aiohttp import web
+from pydantic import TypeAdapter, ValidationError
 
-from server.auth import require_role
 from server.booking.commands import BookTickets
 from server.booking.outcomes import Booked, Cancelled, NotDone, Outcome, Reason, Refused
 from server.booking.rules import BOOKING_NOT_FOUND, INVALID_TYPES
 from server.bookings import BookingFilters
-from server.errors import ApiError, FieldErrors, NotFound, PermissionDenied, ServiceUnavailable
-from server.http.body import read_json_object
-from server.http.events import path_id
+from server.errors import ApiError, PermissionDenied, ServiceUnavailable
+from server.http.endpoints import Handler, Header, endpoint
 from server.http.pagination import Page, paginated
+from server.http.paths import path_id, path_reference
+from server.http.shapes.bookings import (
+    BookingIn,
+    BookingOut,
+    BookingPage,
+    EventBookingPage,
+    EventBookingsQuery,
+    IdempotencyKey,
+    MyBookingsQuery,
+)
+from server.http.shapes.common import Detail
 from server.http.throttle import throttle
-from server.http.validation import MAX_ID, DateTime, Integer, Invalid, ListOf, Schema, parse_id
 from server.jsonio import json_response
 from server.keys import bookings_key, events_key
 from server.ratelimit import BOOKING_PER_USER
 from server.render import receipt_json
-from server.users import ATTENDEE, ORGANIZER
+from server.users import ATTENDEE, ORGANIZER, User
 
-__all__ = ["BOOKING", "BOOKING_STATUSES", "IDEMPOTENCY_HEADER"]
+__all__ = [
+    "cancel_booking",
+    "create_booking",
+    "event_bookings",
+    "get_booking",
+    "my_bookings",
+    "partial_cancel_booking",
+]
 
-MAX_ITEMS = 100
-BOOKING_STATUSES = ("pending", "confirmed", "cancelled")
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-
-BOOKING = Schema(
-    {
-        "event_id": Integer(minimum=1, maximum=MAX_ID),
-        "items": ListOf(
-            item=Schema(
-                {
-                    "ticket_type_id": Integer(minimum=1, maximum=MAX_ID),
-                    "quantity": Integer(minimum=1),
-                }
-            ),
-            allow_empty=False,
-            max_items=MAX_ITEMS,
-        ),
-    }
+BOOKINGS = "Bookings"
+IDEMPOTENCY = Header(
+    "Idempotency-Key",
+    "Repeat a booking safely: the same key within 24 h replays the first answer.",
+    IdempotencyKey,
 )
-CREATED_AT = DateTime()
+_KEY = TypeAdapter(IdempotencyKey)
 # A refusal is a 400, as in the reference, but for these.
 REFUSAL_STATUS = {Reason.BOOKING_NOT_FOUND: 404, Reason.KEY_IN_USE: 409, Reason.KEY_REUSED: 422}
+BOOKING_CREATE = """All or nothing: every item is booked, or none (400 `sold_out`, \
+`capacity_exceeded`, `event_closed`, `ticket_type_inactive`, `invalid_ticket_types`).
+
+**503** comes in two kinds. `booking_busy` and `booking_unavailable`: nothing was booked; retry \
+after `Retry-After`. `booking_outcome_unknown`: the booking was still being committed when the \
+answer was given up on, and **may have been made**. Find out with `GET /api/users/me/bookings/` \
+before booking again; or, having sent an `Idempotency-Key`, retry with the same key: the retry \
+answers with the booking if it was made (201, `Idempotent-Replayed: true`) and books it \
+otherwise."""
 
 
 class BookingRefused(ApiError):
@@ -78,42 +92,45 @@ def answered(outcome: Outcome) -> Booked | Cancelled:
     return outcome
 
 
-def _reference(request: web.Request) -> uuid.UUID:
-    try:
-        return uuid.UUID(request.match_info["reference"])
-    except ValueError:
-        raise NotFound(BOOKING_NOT_FOUND) from None
-
-
 def _idempotency_key(request: web.Request) -> str | None:
-    key = request.headers.get(IDEMPOTENCY_HEADER)
+    key = request.headers.get(IDEMPOTENCY.name)
     if key is None:
         return None
-    if not 1 <= len(key) <= 255 or not key.isprintable() or not key.isascii():
+    try:
+        return _KEY.validate_python(key)
+    except ValidationError:
         raise ApiError(
             "Idempotency-Key must be 1 to 255 printable ASCII characters.",
             code="invalid_idempotency_key",
-        )
-    return key
+        ) from None
 
 
-def _command(user_id: int, data: dict[str, Any], key: str | None) -> BookTickets:
-    items = tuple((item["ticket_type_id"], item["quantity"]) for item in data["items"])
+def _command(user_id: int, body: BookingIn, key: str | None) -> BookTickets:
+    items = tuple((item.ticket_type_id, item.quantity) for item in body.items)
     if len({type_id for type_id, _ in items}) != len(items):
         raise BookingRefused(Refused(Reason.INVALID_TICKET_TYPES, INVALID_TYPES))
     if key is None:
         return BookTickets(user_id, items)
-    digest = hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).digest()
-    return BookTickets(user_id, items, key, digest)
+    sent = orjson.dumps(body.model_dump(), option=orjson.OPT_SORT_KEYS)
+    return BookTickets(user_id, items, key, hashlib.sha256(sent).digest())
 
 
-async def create_booking(request: web.Request) -> web.Response:
-    user = require_role(request, ATTENDEE)
+@endpoint(
+    "booking-create",
+    "Book tickets of one event (attendees)",
+    BOOKINGS,
+    status=201,
+    returns=BookingOut,
+    access=ATTENDEE,
+    errors=(404, 409, 422, 429, 503),
+    headers=(IDEMPOTENCY,),
+    description=BOOKING_CREATE,
+)
+async def create_booking(request: web.Request, user: User, body: BookingIn) -> web.Response:
     await throttle(request, BOOKING_PER_USER, str(user.id))
-    data = BOOKING.validate(await read_json_object(request))
-    command = _command(user.id, data, _idempotency_key(request))
+    command = _command(user.id, body, _idempotency_key(request))
     bookings = request.app[bookings_key]
-    booked = answered(await bookings.place(data["event_id"], command))
+    booked = answered(await bookings.place(body.event_id, command))
     assert isinstance(booked, Booked)
     if booked.receipt is not None:
         return json_response(receipt_json(booked.receipt), status=201)
@@ -121,53 +138,40 @@ async def create_booking(request: web.Request) -> web.Response:
     return json_response(detail, status=201, headers={"Idempotent-Replayed": "true"})
 
 
-async def get_booking(request: web.Request) -> web.Response:
-    user = require_role(request, ATTENDEE)
-    return json_response(await request.app[bookings_key].get(user.id, _reference(request)))
+@endpoint("booking-detail", "One of your bookings", BOOKINGS, returns=BookingOut, access=ATTENDEE)
+async def get_booking(request: web.Request, user: User) -> web.Response:
+    reference = path_reference(request, BOOKING_NOT_FOUND)
+    return json_response(await request.app[bookings_key].get(user.id, reference))
 
 
-async def cancel_booking(request: web.Request) -> web.Response:
-    user = require_role(request, ATTENDEE)
-    answered(await request.app[bookings_key].cancel(user.id, _reference(request)))
+async def _cancel_booking(request: web.Request, user: User) -> web.Response:
+    reference = path_reference(request, BOOKING_NOT_FOUND)
+    answered(await request.app[bookings_key].cancel(user.id, reference))
     return json_response({"detail": "Booking cancelled."})
 
 
-def _status_filter(request: web.Request) -> str | None:
-    status = request.query.get("status", "").lower() or None
-    if status is not None and status not in BOOKING_STATUSES:
-        raise FieldErrors(
-            {"status": [f"Select a valid choice. {status} is not one of the available choices."]}
-        )
-    return status
+def _cancel(name: str) -> Handler:
+    return endpoint(
+        name,
+        "Cancel one of your bookings",
+        BOOKINGS,
+        returns=Detail,
+        access=ATTENDEE,
+        errors=(400, 503),
+        description="Its tickets come back exactly once, however many cancels race.",
+    )(_cancel_booking)
 
 
-def _booking_filters(request: web.Request) -> BookingFilters:
-    errors: dict[str, list[str]] = {}
-    event = request.query.get("event") or None
-    event_id = parse_id(event) if event is not None else None
-    if event is not None and event_id is None:
-        errors["event"] = ["Enter a number."]
-    moments = {}
-    for name in ("created_at__gte", "created_at__lte"):
-        raw = request.query.get(name) or None
-        try:
-            moments[name] = CREATED_AT.parse(raw) if raw else None
-        except Invalid:
-            errors[name] = ["Enter a valid date/time."]
-    if errors:
-        raise FieldErrors(errors)
-    return BookingFilters(
-        _status_filter(request),
-        event_id,
-        moments["created_at__gte"],
-        moments["created_at__lte"],
+cancel_booking = _cancel("booking-cancel")
+partial_cancel_booking = _cancel("booking-partial-cancel")
+
+
+@endpoint("my-bookings", "Your bookings", BOOKINGS, returns=BookingPage, access=ATTENDEE)
+async def my_bookings(request: web.Request, user: User, query: MyBookingsQuery) -> web.Response:
+    page = Page(query.page, query.page_size)
+    filters = BookingFilters(
+        query.status, query.event, query.created_at__gte, query.created_at__lte
     )
-
-
-async def my_bookings(request: web.Request) -> web.Response:
-    user = require_role(request, ATTENDEE)
-    page = Page.from_request(request)
-    filters = _booking_filters(request)
     count, results = await request.app[bookings_key].of_user(
         user.id, filters, page.size, page.offset
     )
@@ -175,15 +179,22 @@ async def my_bookings(request: web.Request) -> web.Response:
     return paginated(request, page, count, results)
 
 
-async def event_bookings(request: web.Request) -> web.Response:
-    user = require_role(request, ORGANIZER)
+@endpoint(
+    "event-bookings",
+    "An event's bookings (its organizer)",
+    BOOKINGS,
+    returns=EventBookingPage,
+    access=ORGANIZER,
+)
+async def event_bookings(
+    request: web.Request, user: User, query: EventBookingsQuery
+) -> web.Response:
     event = await request.app[events_key].get(path_id(request, "event_id"))
     if event["organizer_id"] != user.id:
         raise PermissionDenied()
-    page = Page.from_request(request)
-    status = _status_filter(request)
+    page = Page(query.page, query.page_size)
     count, results = await request.app[bookings_key].of_event(
-        event["id"], status, page.size, page.offset
+        event["id"], query.status, page.size, page.offset
     )
     page.check(count)
     return paginated(request, page, count, results)

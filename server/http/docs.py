@@ -2,44 +2,33 @@
 
 from __future__ import annotations
 
-import functools
+from typing import Literal
 
-import orjson
-import yaml
 from aiohttp import web
+from pydantic import Field
 
 from server.docs_assets import missing
-from server.errors import ApiError, ServiceUnavailable
+from server.errors import ServiceUnavailable
+from server.http.endpoints import endpoint
 from server.http.pages import DOCS_SECURITY_HEADERS, STATIC
+from server.http.shapes.common import In
+from server.keys import openapi_key
 
 __all__ = ["redoc", "schema", "swagger"]
 
-
-@functools.cache
-def _document() -> dict[str, object]:
-    from server.http.openapi import build_document
-    from server.http.routes import ROUTES
-
-    return build_document(ROUTES)
+SERVICE = "Service"
 
 
-@functools.cache
-def _json() -> bytes:
-    return orjson.dumps(_document())
+class SchemaQuery(In):
+    format: Literal["json", "yaml"] = Field("json", description="`json` (default) or `yaml`.")
 
 
-@functools.cache
-def _yaml() -> str:
-    return yaml.safe_dump(_document(), sort_keys=False, allow_unicode=True)
-
-
-async def schema(request: web.Request) -> web.Response:
-    kind = request.query.get("format", "json")
-    if kind == "json":
-        return web.Response(body=_json(), content_type="application/json")
-    if kind == "yaml":
-        return web.Response(text=_yaml(), content_type="application/yaml")
-    raise ApiError('format must be "json" or "yaml".', code="invalid_format")
+@endpoint("schema", "This OpenAPI document", SERVICE)
+async def schema(request: web.Request, query: SchemaQuery) -> web.Response:
+    document = request.app[openapi_key]
+    if query.format == "yaml":
+        return web.Response(text=document.yaml, content_type="application/yaml")
+    return web.Response(body=document.json, content_type="application/json")
 
 
 def _page(name: str) -> web.FileResponse:
@@ -51,9 +40,11 @@ def _page(name: str) -> web.FileResponse:
     return web.FileResponse(STATIC / name, headers=DOCS_SECURITY_HEADERS)
 
 
+@endpoint("swagger-ui", "Swagger UI (HTML)", SERVICE, errors=(503,))
 async def swagger(request: web.Request) -> web.FileResponse:
     return _page("swagger.html")
 
 
+@endpoint("redoc", "ReDoc (HTML)", SERVICE, errors=(503,))
 async def redoc(request: web.Request) -> web.FileResponse:
     return _page("redoc.html")

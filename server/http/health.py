@@ -7,6 +7,8 @@ import logging
 
 from aiohttp import web
 
+from server.http.endpoints import endpoint
+from server.http.shapes.common import Health
 from server.jsonio import json_response
 from server.keys import pool_key, queries_key, redis_key
 
@@ -40,6 +42,13 @@ async def _redis_status(app: web.Application) -> str:
     return "ok"
 
 
+@endpoint(
+    "health",
+    "Health of the server and its dependencies",
+    "Service",
+    returns=Health,
+    errors=(503,),
+)
 async def health(request: web.Request) -> web.Response:
     database_ok, redis = await asyncio.gather(_database_ok(request.app), _redis_status(request.app))
     database = "ok" if database_ok else "error"

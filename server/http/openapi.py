@@ -1,26 +1,32 @@
-"""The OpenAPI 3.1 document, built from the route table.
-
-Each route carries one ``Doc``; its request body is the very ``Schema`` its handler validates
-with, and its responses name the shapes below (the event and ticket-type shapes come from the
-same declarations too), so the document cannot drift from the code.
+"""The OpenAPI 3.1 document, built at startup from the application's router: every named route
+whose handler is a declared ``endpoint`` becomes an operation, its body, query string and
+answer described by the very models its handler validates with (``shapes``), its errors
+implied by its declaration. Nothing is typed twice, so the document cannot drift from the code.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import yaml
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from server.auth import reads_tokens
-from server.http.validation import Schema
+from server.http.endpoints import ENDPOINTS, SIGNED_IN, Endpoint
+from server.http.guide import DESCRIPTION
+from server.http.paths import PATH_PARAMETERS
+from server.http.shapes.common import Error, FieldErrorsOut
 
-if TYPE_CHECKING:
-    from server.http.routes import Route
-
-__all__ = ["Doc", "Param", "build_document"]
+__all__ = ["OpenApi", "build_document"]
 
 SECURITY_SCHEME = "bearer"
+REF = "#/components/schemas/{model}"
 REASONS = {
     101: "Switching protocols",
     200: "OK", 201: "Created", 204: "No content", 400: "Invalid input",
@@ -31,235 +37,52 @@ REASONS = {
     422: "Idempotency-Key reused with another body", 429: "Rate limited (see Retry-After)",
     503: "A dependency is unavailable; retry later",
 }  # fmt: skip
-# Errors every route that reads a JSON body can answer.
-BODY_ERRORS = (400, 408, 413)
+BODY_ERRORS = (400, 408, 413)  # every route that reads a JSON body can answer these
+_PARAMETER = re.compile(r"{(\w+)}")
+
+Models = dict[tuple[Any, JsonSchemaMode], dict[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
-    """A query parameter (or a header, with ``where="header"``)."""
+@dataclass(frozen=True)
+class OpenApi:
+    document: dict[str, Any]
 
-    name: str
-    description: str
-    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
-    where: str = "query"
+    @functools.cached_property
+    def json(self) -> bytes:
+        return orjson.dumps(self.document)
 
-
-@dataclass(frozen=True, slots=True)
-class Doc:
-    """What the OpenAPI document says of one route."""
-
-    summary: str
-    tag: str
-    ok: int = 200
-    returns: str | None = None  # a component name; None for an empty body
-    body: Schema | None = None
-    partial: bool = False  # PATCH: every body field optional
-    auth: bool = False  # a bearer token is required
-    errors: tuple[int, ...] = ()  # beyond those implied by auth, body and path ids
-    params: tuple[Param, ...] = ()
-    description: str = ""
-    websocket: bool = False
+    @functools.cached_property
+    def yaml(self) -> str:
+        return yaml.safe_dump(self.document, sort_keys=False, allow_unicode=True)
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _closed(properties: dict[str, Any], required: Iterable[str] | None = None) -> dict[str, Any]:
-    """An object with exactly these properties, all present unless ``required`` says which."""
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(properties if required is None else required),
-        "additionalProperties": False,
-    }
-
-
-def representation(schema: Schema) -> dict[str, Any]:
-    """A declaration as the server renders it: every field, read-only ones included."""
-    properties = {name: spec.json_schema() for name, spec in schema.fields.items()}
-    properties.update({name: spec.json_schema() for name, spec in schema.read_only.items()})
-    return _closed(properties)
-
-
-def request_body(schema: Schema, partial: bool) -> dict[str, Any]:
-    body = schema.json_schema()
-    body["properties"] = {
-        name: spec for name, spec in body["properties"].items() if not spec.get("readOnly")
-    }
-    if partial:
-        body.pop("required", None)
-    return body
-
-
-def _page(item: str) -> dict[str, Any]:
-    link = {"type": ["string", "null"], "format": "uri"}
-    return _closed(
-        {
-            "count": {"type": "integer", "minimum": 0},
-            "next": link,
-            "previous": link,
-            "results": {"type": "array", "items": _ref(item)},
-        }
-    )
-
-
-def _components() -> dict[str, Any]:
-    from server.http.accounts import PROFILE, ROLE
-    from server.http.bookings import BOOKING_STATUSES
-    from server.http.events import EVENT, TICKET_TYPE
-
-    text = {"type": "string"}
-    moment = {"type": "string", "format": "date-time"}
-    money = {"type": "string", "pattern": r"^-?\d+\.\d{2}$"}
-    item = _closed(
-        {
-            "id": {"type": "integer"},
-            "ticket_type_name": text,
-            "quantity": {"type": "integer", "minimum": 1},
-            "price_at_booking": money,
-        }
-    )
-    booking = {
-        "booking_reference": {"type": "string", "format": "uuid"},
-        "event_id": {"type": "integer"},
-        "event_name": text,
-        "status": {"type": "string", "enum": list(BOOKING_STATUSES)},
-        "created_at": moment,
-        "updated_at": moment,
-        "cancelled_at": {"type": ["string", "null"], "format": "date-time"},
-        "items": {"type": "array", "items": _ref("BookingItem")},
-        "total_price": money,
-    }
-    return {
-        "Error": {
-            "type": "object",
-            "description": "Every error but a field error. 401s for tokens add `messages`; "
-            "booking refusals may add `non_field_errors`.",
-            "properties": {"detail": text, "code": text},
-            "required": ["detail", "code"],
-        },
-        "FieldErrors": {
-            "type": "object",
-            "description": "Messages per field, as the reference API gives them.",
-            "additionalProperties": {"type": "array"},
-            "minProperties": 1,
-        },
-        "Detail": _closed({"detail": text}),
-        "Tokens": _closed({"refresh": text, "access": text}),
-        "Access": _closed({"access": text}),
-        "Registered": _closed(
-            {
-                "username": text,
-                "email": {"type": "string", "format": "email"},
-                "role": ROLE.json_schema(),
-            }
-        ),
-        "Profile": representation(PROFILE),
-        "Event": representation(EVENT),
-        "TicketType": representation(TICKET_TYPE),
-        "BookingItem": item,
-        "Booking": _closed(booking),
-        "EventBooking": _closed({**booking, "username": text}),
-        "EventPage": _page("Event"),
-        "TicketTypePage": _page("TicketType"),
-        "BookingPage": _page("Booking"),
-        "EventBookingPage": _page("EventBooking"),
-        "Health": {
-            "type": "object",
-            "properties": {
-                "status": {"enum": ["ok", "error"]},
-                "database": {"enum": ["ok", "error"]},
-                "redis": {"enum": ["ok", "error", "disabled"]},
-                "detail": text,
-                "code": text,
-            },
-            "required": ["status", "database", "redis"],
-        },
-    }
-
-
-_PATH_PARAM = re.compile(r"{(\w+)(?::(?:[^{}]|{[^{}]*})*)?}")  # {name} or {name:regex}
-_PATH_SCHEMAS = {
-    "event_id": {"type": "integer", "minimum": 1},
-    "ticket_type_id": {"type": "integer", "minimum": 1},
-    "reference": {"type": "string", "format": "uuid"},
-}
-
-
-def _path(route: Route) -> tuple[str, list[dict[str, Any]]]:
-    """The OpenAPI path (the reference API's paths with their trailing slash) and its params."""
-    from server.http.pages import ASSETS
-
-    schemas = {**_PATH_SCHEMAS, "name": {"enum": sorted(ASSETS)}}
-    names = _PATH_PARAM.findall(route.path)
-    params = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": schemas.get(name, {"type": "string"}),
-        }
-        for name in names
+def _declared(app: web.Application) -> list[tuple[web.AbstractRoute, Endpoint]]:
+    """Each declared route once (its named form: the trailing-slash twin has no name)."""
+    return [
+        (route, ENDPOINTS[route.handler])
+        for route in app.router.routes()
+        if route.name is not None and route.handler in ENDPOINTS
     ]
-    path = _PATH_PARAM.sub(r"{\1}", route.path)
-    reference_style = path.startswith("/api/") and not path.startswith(("/api/schema", "/api/docs"))
-    return (path + "/" if reference_style else path), params
 
 
-def _error(status: int) -> dict[str, Any]:
-    schema = {"anyOf": [_ref("Error"), _ref("FieldErrors")]} if status == 400 else _ref("Error")
-    response: dict[str, Any] = {
-        "description": REASONS[status],
-        "content": {"application/json": {"schema": schema}},
-    }
-    if status in (429, 503):
-        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
-    return response
-
-
-def _operation(route: Route, path_params: list[dict[str, Any]]) -> dict[str, Any]:
-    doc = route.doc
-    ok: dict[str, Any] = {"description": REASONS[doc.ok]}
-    if doc.returns is not None:
-        ok["content"] = {"application/json": {"schema": _ref(doc.returns)}}
-    errors = set(doc.errors)
-    if doc.auth or reads_tokens(route.path):
-        errors.add(401)
-    if doc.body is not None:
-        errors.update(BODY_ERRORS)
-    if path_params:
-        errors.add(404)
-    operation: dict[str, Any] = {
-        "operationId": route.name,
-        "summary": doc.summary,
-        "tags": [doc.tag],
-        "parameters": path_params
-        + [
-            {"name": p.name, "in": p.where, "description": p.description, "schema": p.schema}
-            for p in doc.params
-        ],
-        "responses": {str(doc.ok): ok} | {str(status): _error(status) for status in sorted(errors)},
-    }
-    if doc.description:
-        operation["description"] = doc.description
-    if doc.auth:
-        operation["security"] = [{SECURITY_SCHEME: []}]
-    if doc.body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": request_body(doc.body, doc.partial)}},
-        }
-    return operation
-
-
-def build_document(routes: Iterable[Route], server_url: str | None = None) -> dict[str, Any]:
+def build_document(app: web.Application) -> dict[str, Any]:
+    declared = _declared(app)
+    wanted: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (Error, "serialization"),
+        (FieldErrorsOut, "serialization"),
+    ]
+    for _, endpoint in declared:
+        if endpoint.body is not None:
+            wanted.append((endpoint.body, "validation"))
+        if endpoint.returns is not None:
+            wanted.append((endpoint.returns, "serialization"))
+    models, definitions = models_json_schema(list(dict.fromkeys(wanted)), ref_template=REF)
     paths: dict[str, dict[str, Any]] = {}
-    for route in routes:
-        path, params = _path(route)
-        paths.setdefault(path, {})[route.method.lower()] = _operation(route, params)
-    document: dict[str, Any] = {
+    for route, endpoint in declared:
+        assert route.resource is not None
+        path = _openapi_path(route.resource.canonical)
+        paths.setdefault(path, {})[route.method.lower()] = _operation(path, endpoint, models)
+    return {
         "openapi": "3.1.0",
         "info": {
             "title": "Stampede",
@@ -270,7 +93,7 @@ def build_document(routes: Iterable[Route], server_url: str | None = None) -> di
         },
         "paths": paths,
         "components": {
-            "schemas": _components(),
+            "schemas": definitions.get("$defs", {}),
             "securitySchemes": {
                 SECURITY_SCHEME: {
                     "type": "http",
@@ -281,25 +104,110 @@ def build_document(routes: Iterable[Route], server_url: str | None = None) -> di
             },
         },
     }
-    if server_url:
-        document["servers"] = [{"url": server_url}]
-    return document
 
 
-DESCRIPTION = """\
-REST paths and JSON shapes follow the reference Django API (kkig/event-booking-api); its
-clients work unchanged. Every route answers with and without its trailing slash.
+def _openapi_path(canonical: str) -> str:
+    """The reference API's paths with their trailing slash (both forms are served)."""
+    reference = canonical.startswith("/api/") and not canonical.startswith(
+        ("/api/schema", "/api/docs")
+    )
+    return canonical + "/" if reference else canonical
 
-**Errors.** Field errors are `{"<field>": ["message", ...]}`; every other error is
-`{"detail": "message", "code": "machine_code"}`.
 
-**Live availability.** `GET /ws/events/{event_id}` (one event) and `GET /ws` (subscribe to
-several with `{"op": "subscribe", "event_id": 1}` / `{"op": "unsubscribe", ...}`) are
-websockets. The server sends the event's whole availability first, then again after each
-committed change (at most one message per event every 50 ms, the last state always sent):
-`{"type": "availability", "event_id", "seq", "status", "total_capacity", "tickets_sold",
-"tickets_available", "ticket_types": [{"id", "name", "price", "quantity_available",
-"quantity_sold", "is_active"}]}`; `seq` only grows. Errors are
-`{"type": "error", "code", "detail"}`; an unknown event on `/ws/events/{id}` closes with 4404;
-shutdown closes with 1001; client messages over 4 KiB close that socket with 1009.
-"""
+def _schema(declared: Any) -> dict[str, Any]:
+    """A JSON Schema given as such, or a pydantic type's."""
+    return dict(declared) if isinstance(declared, dict) else TypeAdapter(declared).json_schema()
+
+
+def _parameters(path: str, endpoint: Endpoint) -> list[dict[str, Any]]:
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": _schema(
+                endpoint.path.get(name, PATH_PARAMETERS.get(name, {"type": "string"}))
+            ),
+        }
+        for name in _PARAMETER.findall(path)
+    ]
+    if endpoint.query is not None:
+        query = endpoint.query.model_json_schema()
+        for name, schema in query["properties"].items():
+            schema.pop("title", None)
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in query.get("required", ()),
+                    "description": schema.pop("description", ""),
+                    "schema": schema,
+                }
+            )
+    for header in endpoint.headers:
+        parameters.append(
+            {
+                "name": header.name,
+                "in": "header",
+                "description": header.description,
+                "schema": _schema(header.schema),
+            }
+        )
+    return parameters
+
+
+def _errors(path: str, endpoint: Endpoint) -> list[int]:
+    errors = set(endpoint.errors)
+    if endpoint.access is not None or reads_tokens(path):
+        errors.add(401)
+    if endpoint.access not in (None, SIGNED_IN):
+        errors.add(403)
+    if endpoint.body is not None:
+        errors.update(BODY_ERRORS)
+    if endpoint.query is not None:
+        errors.add(400)
+        if "page" in endpoint.query.model_fields:
+            errors.add(404)  # a page past the last one
+    if _PARAMETER.search(path):
+        errors.add(404)
+    return sorted(errors)
+
+
+def _error(status: int, models: Models) -> dict[str, Any]:
+    error = models[(Error, "serialization")]
+    schema = (
+        {"anyOf": [error, models[(FieldErrorsOut, "serialization")]]} if status == 400 else error
+    )
+    response: dict[str, Any] = {
+        "description": REASONS[status],
+        "content": {"application/json": {"schema": schema}},
+    }
+    if status in (429, 503):
+        response["headers"] = {"Retry-After": {"schema": {"type": "integer"}}}
+    return response
+
+
+def _operation(path: str, endpoint: Endpoint, models: Models) -> dict[str, Any]:
+    ok: dict[str, Any] = {"description": REASONS[endpoint.status]}
+    if endpoint.returns is not None:
+        schema = models[(endpoint.returns, "serialization")]
+        ok["content"] = {"application/json": {"schema": schema}}
+    responses = {str(endpoint.status): ok}
+    responses |= {str(status): _error(status, models) for status in _errors(path, endpoint)}
+    operation: dict[str, Any] = {
+        "operationId": endpoint.name,
+        "summary": endpoint.summary,
+        "tags": [endpoint.tag],
+        "parameters": _parameters(path, endpoint),
+        "responses": responses,
+    }
+    if endpoint.description:
+        operation["description"] = endpoint.description
+    if endpoint.access is not None:
+        operation["security"] = [{SECURITY_SCHEME: []}]
+    if endpoint.body is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": models[(endpoint.body, "validation")]}},
+        }
+    return operation

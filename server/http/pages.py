@@ -7,7 +7,8 @@ from pathlib import Path
 from aiohttp import web
 
 from server.errors import NotFound
-from server.http.events import path_id
+from server.http.endpoints import endpoint
+from server.http.paths import path_id
 
 __all__ = ["DOCS_SECURITY_HEADERS", "SECURITY_HEADERS", "STATIC", "live_page", "static_asset"]
 
@@ -45,11 +46,24 @@ DOCS_SECURITY_HEADERS = {
 }
 
 
+@endpoint(
+    "live-page",
+    "A page showing an event's availability live (HTML)",
+    "Live availability",
+    description="HTML.",
+)
 async def live_page(request: web.Request) -> web.FileResponse:
     path_id(request, "event_id")  # a non-numeric id is 404; an unknown one is the page's to say
     return web.FileResponse(STATIC / "live.html", headers=SECURITY_HEADERS)
 
 
+@endpoint(
+    "static",
+    "The pages' scripts and styles",
+    "Service",
+    description="Files.",
+    path={"name": {"enum": sorted(ASSETS)}},
+)
 async def static_asset(request: web.Request) -> web.FileResponse:
     name = request.match_info["name"]
     if name not in ASSETS:

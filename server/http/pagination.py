@@ -7,17 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from server.errors import FieldErrors, NotFound
+from server.errors import NotFound
 from server.jsonio import json_response
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "Page", "paginated"]
-
-DEFAULT_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 100
-
-
-def _digits(raw: str) -> bool:
-    return raw.isascii() and raw.isdigit()  # "²" is a digit to isdigit(), not to int()
+__all__ = ["Page", "paginated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +21,6 @@ class Page:
     @property
     def offset(self) -> int:
         return (self.number - 1) * self.size
-
-    @classmethod
-    def from_request(cls, request: web.Request) -> Page:
-        raw_size = request.query.get("page_size", str(DEFAULT_PAGE_SIZE))
-        if not _digits(raw_size) or len(raw_size) > 3 or not 1 <= int(raw_size) <= MAX_PAGE_SIZE:
-            raise FieldErrors(
-                {"page_size": [f"Ensure this value is between 1 and {MAX_PAGE_SIZE}."]}
-            )
-        raw_page = request.query.get("page", "1")
-        if not _digits(raw_page) or len(raw_page) > 9 or int(raw_page) < 1:
-            raise NotFound("Invalid page.")
-        return cls(int(raw_page), int(raw_size))
 
     def check(self, count: int) -> None:
         """A page past the last one (the first always exists) is 404, as in the reference."""

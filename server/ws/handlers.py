@@ -9,6 +9,7 @@ from __future__ import annotations
 import orjson
 from aiohttp import WSMsgType, web
 
+from server.http.endpoints import endpoint
 from server.http.validation import parse_id
 from server.keys import hub_key
 from server.ws.hub import Hub
@@ -21,11 +22,11 @@ HEARTBEAT = 30.0
 MAX_MESSAGE = 4096  # client messages are tiny; a bigger one closes that socket (1009)
 
 
-def _error(code: str, detail: str) -> str:
-    return orjson.dumps({"type": "error", "code": code, "detail": detail}).decode()
+def _error(code: str, detail: str) -> bytes:
+    return orjson.dumps({"type": "error", "code": code, "detail": detail})
 
 
-def _not_found(event_id: object) -> str:
+def _not_found(event_id: object) -> bytes:
     return _error("not_found", f"No Event matches the given query (event_id {event_id}).")
 
 
@@ -35,6 +36,21 @@ def _prepared() -> web.WebSocketResponse:
     return web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE, compress=False)
 
 
+LIVE = "Live availability"
+SOCKET = (
+    "Upgrades to a websocket (a request without the upgrade is 400); see the live-availability "
+    "section above."
+)
+
+
+@endpoint(
+    "ws-event",
+    "Watch one event's availability (websocket)",
+    LIVE,
+    status=101,
+    errors=(400,),
+    description=SOCKET,
+)
 async def event_socket(request: web.Request) -> web.WebSocketResponse:
     ws = _prepared()
     await ws.prepare(request)
@@ -51,6 +67,14 @@ async def event_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
+@endpoint(
+    "ws",
+    "Watch several events' availability (websocket)",
+    LIVE,
+    status=101,
+    errors=(400,),
+    description=SOCKET,
+)
 async def multiplexed_socket(request: web.Request) -> web.WebSocketResponse:
     ws = _prepared()
     await ws.prepare(request)

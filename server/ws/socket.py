@@ -69,8 +69,10 @@ class Subscription:
         self._sent[event_id] = frame[0]
         return True
 
-    async def send_now(self, text: str) -> None:
-        await asyncio.wait_for(self.ws.send_str(text), SEND_TIMEOUT)
+    async def send_now(self, message: bytes) -> None:
+        """Send one JSON message (UTF-8) as a text frame: a browser gets binary frames as
+        Blobs, so not ``send_json_bytes``, which sends binary."""
+        await asyncio.wait_for(self.ws.send_frame(message, WSMsgType.TEXT), SEND_TIMEOUT)
 
     async def _write(self) -> None:
         try:

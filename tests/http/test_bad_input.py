@@ -6,9 +6,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from pydantic import BaseModel
 
-from server.http import accounts, events
-from server.http.validation import Schema
+from server.http.shapes import accounts
+from server.http.shapes.events import EventIn, TicketTypeIn
 from tests.support.api import PASSWORD, Account, Api, future
 from tests.support.databases import table_digest
 
@@ -32,7 +33,7 @@ WHOLE_BODIES: list[bytes] = [
 
 def _routes(
     owner: Account, event_id: int, type_id: int
-) -> dict[str, tuple[str, str, Schema, dict[str, Any]]]:
+) -> dict[str, tuple[str, str, type[BaseModel], dict[str, Any]]]:
     """Each write route: method, path, its body declaration and a valid body to mutate."""
     event_path = f"/api/events/{event_id}/"
     type_path = f"/api/events/{event_id}/ticket-types/{type_id}/"
@@ -53,20 +54,20 @@ def _routes(
     }
     password = {"new_password1": "Fresh-pass-2031", "new_password2": "Fresh-pass-2031"}
     return {
-        "register": ("POST", "/api/auth/register/", accounts.REGISTER,
+        "register": ("POST", "/api/auth/register/", accounts.RegisterIn,
                      {"username": "fresh", "email": "fresh@example.org", "password": PASSWORD, "role": "attendee"}),
-        "login": ("POST", "/api/auth/login/", accounts.LOGIN, {"username": owner.username, "password": "wrong-Pass-1"}),
-        "refresh": ("POST", "/api/auth/token/refresh/", accounts.REFRESH, {"refresh": "x"}),
-        "profile": ("PATCH", "/api/auth/profile/", accounts.PROFILE, {"username": owner.username, "email": owner.email}),
-        "change-password": ("POST", "/api/auth/change-password/", accounts.CHANGE_PASSWORD,
+        "login": ("POST", "/api/auth/login/", accounts.LoginIn, {"username": owner.username, "password": "wrong-Pass-1"}),
+        "refresh": ("POST", "/api/auth/token/refresh/", accounts.RefreshIn, {"refresh": "x"}),
+        "profile": ("PATCH", "/api/auth/profile/", accounts.ProfileIn, {"username": owner.username, "email": owner.email}),
+        "change-password": ("POST", "/api/auth/change-password/", accounts.ChangePasswordIn,
                             {"old_password": "wrong-Pass-1", **password}),
-        "reset-request": ("POST", "/api/auth/password-reset-request/", accounts.RESET_REQUEST, {"email": "nobody@example.org"}),
-        "reset-confirm": ("POST", "/api/auth/password-reset-confirm/MQ/abc-def/", accounts.RESET_CONFIRM,
+        "reset-request": ("POST", "/api/auth/password-reset-request/", accounts.ResetRequestIn, {"email": "nobody@example.org"}),
+        "reset-confirm": ("POST", "/api/auth/password-reset-confirm/MQ/abc-def/", accounts.ResetConfirmIn,
                           {"uid": "MQ", "token": "abc-def", **password}),
-        "event-create": ("POST", "/api/events/", events.EVENT, event_body),
-        "event-update": ("PUT", event_path, events.EVENT, event_body),
-        "type-create": ("POST", f"/api/events/{event_id}/ticket-types/", events.TICKET_TYPE, type_body),
-        "type-update": ("PUT", type_path, events.TICKET_TYPE, type_body),
+        "event-create": ("POST", "/api/events/", EventIn, event_body),
+        "event-update": ("PUT", event_path, EventIn, event_body),
+        "type-create": ("POST", f"/api/events/{event_id}/ticket-types/", TicketTypeIn, type_body),
+        "type-update": ("PUT", type_path, TicketTypeIn, type_body),
     }  # fmt: skip
 
 
@@ -95,7 +96,7 @@ async def _try_everything(
     owner: Account,
     method: str,
     path: str,
-    schema: Schema,
+    schema: type[BaseModel],
     valid: dict[str, Any],
 ) -> None:
     for raw in WHOLE_BODIES:
@@ -106,7 +107,7 @@ async def _try_everything(
         assert 400 <= response.status < 500, (raw[:20], response.status)
         assert response.content_type == "application/json"
         assert await table_digest(conn) == before, raw[:20]
-    for field in schema.fields:
+    for field in schema.model_fields:
         for value in BAD_VALUES:
             before = await table_digest(conn)
             body = {**valid, field: value}

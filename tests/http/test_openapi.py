@@ -36,7 +36,7 @@ async def test_yaml_is_the_same_document(client: Client) -> None:
     assert response.content_type == "application/yaml"
     assert yaml.safe_load(await response.text()) == await _document(client)
     bad = await client.get("/api/schema?format=xml")
-    assert (bad.status, (await bad.json())["code"]) == (400, "invalid_format")
+    assert (bad.status, await bad.json()) == (400, {"format": ['"xml" is not a valid choice.']})
 
 
 async def test_every_route_is_documented_once(client: Client) -> None:
@@ -52,19 +52,31 @@ async def test_every_route_is_documented_once(client: Client) -> None:
     assert sorted(operation_ids) == sorted(r.name for r in ROUTES)
 
 
+def _resolved(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema itself, for a reference to a component."""
+    if "$ref" not in schema:
+        return schema
+    found: dict[str, Any] = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return found
+
+
+def _body(document: dict[str, Any], operation: dict[str, Any]) -> dict[str, Any]:
+    return _resolved(document, operation["requestBody"]["content"]["application/json"]["schema"])
+
+
 async def test_bodies_and_security_are_described(client: Client) -> None:
     document = await _document(client)
     paths = document["paths"]
     booking = paths["/api/bookings/"]["post"]
-    body = booking["requestBody"]["content"]["application/json"]["schema"]
+    body = _body(document, booking)
     assert body["required"] == ["event_id", "items"]
     assert body["properties"]["items"]["minItems"] == 1
     assert booking["security"] == [{"bearer": []}]
     assert {"201", "400", "401", "403", "404", "429", "503"} <= set(booking["responses"])
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
-    patch = paths["/api/events/{event_id}/"]["patch"]
-    assert "required" not in patch["requestBody"]["content"]["application/json"]["schema"]
-    assert "id" not in patch["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    patch = _body(document, paths["/api/events/{event_id}/"]["patch"])
+    assert "required" not in patch
+    assert "id" not in patch["properties"]
     cancel = paths["/api/bookings/{reference}/cancel/"]
     assert set(cancel) == {"put", "patch"}
     assert "4404" in document["info"]["description"]  # the websocket protocol is described

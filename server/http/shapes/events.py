@@ -1,0 +1,90 @@
+"""``/api/events/…`` shapes: events and their ticket types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field, StringConstraints
+
+from server.events import EVENT_ORDERING, TICKET_TYPE_ORDERING
+from server.http.fields import MAX_INT, Moment, Money, RawText, Says, Text, WholeNumber
+from server.http.shapes.common import In, Out, PageOut, PageQuery, money_text
+
+__all__ = [
+    "EVENT_STATUSES",
+    "EventIn",
+    "EventOut",
+    "EventPage",
+    "EventQuery",
+    "EventStatus",
+    "TicketTypeIn",
+    "TicketTypeOut",
+    "TicketTypePage",
+    "TicketTypeQuery",
+]
+
+EventStatus = Literal["upcoming", "cancelled", "sold_out", "past"]
+EVENT_STATUSES: tuple[EventStatus, ...] = get_args(EventStatus)
+CHOICE_FILTER = Says("Select a valid choice. {input} is not one of the available choices.")
+ORDERING = "A field to sort by, `-` in front for descending: "
+
+
+class EventIn(In):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255), Text]
+    description: Annotated[str, RawText] = ""
+    location: Annotated[str, StringConstraints(min_length=1, max_length=255), Text]
+    start_time: Moment
+    end_time: Moment | None = None
+    total_capacity: Annotated[int, Field(ge=1, le=MAX_INT), WholeNumber]
+    status: EventStatus = "upcoming"
+
+
+class EventOut(Out, EventIn):
+    id: int
+    organizer: str = Field(description="The organizer's username.")
+    created_at: datetime
+    updated_at: datetime
+    tickets_sold: int
+    tickets_available: int = Field(description="What can still be booked right now.")
+
+
+class EventQuery(PageQuery):
+    status: Annotated[
+        EventStatus | None, CHOICE_FILTER, Field(description="Only events in this status.")
+    ] = None
+    location: str | None = Field(None, description="Only events at exactly this location.")
+    search: str | None = Field(
+        None, description="Words to find in the name, description or location."
+    )
+    ordering: str | None = Field(None, description=ORDERING + ", ".join(EVENT_ORDERING))
+
+
+class EventPage(PageOut):
+    results: list[EventOut]
+
+
+class TicketTypeIn(In):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100), Text]
+    description: Annotated[str, RawText] = ""
+    price: Money
+    quantity_available: Annotated[
+        int, Field(ge=0, le=MAX_INT, description="Remaining stock."), WholeNumber
+    ]
+    is_active: bool = True
+
+
+class TicketTypeOut(Out, TicketTypeIn):
+    price: Annotated[str, money_text]  # type: ignore[assignment]  # written as text
+    id: int
+    quantity_sold: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TicketTypeQuery(PageQuery):
+    ordering: str | None = Field(None, description=ORDERING + ", ".join(TICKET_TYPE_ORDERING))
+
+
+class TicketTypePage(PageOut):
+    results: list[TicketTypeOut]
