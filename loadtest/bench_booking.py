@@ -247,9 +247,15 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="16,64,256")
+    parser.add_argument(
+        "--modes", default="batched,per-request", help="which of batched, per-request to run"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "booking.json")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
+    modes = [
+        (m, b) for m, b in (("batched", 256), ("per-request", 1)) if m in args.modes.split(",")
+    ]
     generator = "wrk" if shutil.which("wrk") else "Python aiohttp (install wrk for better figures)"
     print(f"load generator: {generator}; {args.seconds:g} s per run")
     with tempfile.TemporaryDirectory(
@@ -265,7 +271,7 @@ def main() -> None:
             print(migrate.stdout.strip())
             runs = []
             for clients in levels:
-                for mode, batch_max in (("batched", 256), ("per-request", 1)):
+                for mode, batch_max in modes:
                     run = asyncio.run(measure(dsn, mode, batch_max, clients, args.seconds))
                     print(
                         f"  {mode:<12} {clients:>4} clients: {run.per_second:>7.0f} bookings/s, p99 {run.p99_ms:.1f} ms",
@@ -277,7 +283,7 @@ def main() -> None:
     print()
     print(table(runs))
     print()
-    for clients in levels:
+    for clients in levels if len(modes) == 2 else ():
         batched = next(r for r in runs if r.clients == clients and r.mode == "batched")
         plain = next(r for r in runs if r.clients == clients and r.mode == "per-request")
         print(

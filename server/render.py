@@ -79,19 +79,28 @@ def booking_json(row: Mapping[str, Any], items: list[dict[str, Any]]) -> dict[st
 
 
 def receipt_json(receipt: Receipt) -> dict[str, Any]:
-    """A new booking's detail (its 201 body), from what its batch wrote."""
-    written = {
-        "booking_reference": receipt.reference,
+    """A new booking's detail (its 201 body), from what its batch wrote: the shape of
+    ``booking_json``, built straight from known types (this is every booking's answer)."""
+    written = iso(receipt.created_at)
+    items = [
+        {
+            "id": item.id,
+            "ticket_type_name": item.ticket_type_name,
+            "quantity": item.quantity,
+            "price_at_booking": f"{item.price:.2f}",
+        }
+        for item in receipt.items
+    ]
+    if len(items) > 1:
+        items.sort(key=lambda line: (line["ticket_type_name"], line["id"]))
+    return {
+        "booking_reference": str(receipt.reference),
         "event_id": receipt.event_id,
         "event_name": receipt.event_name,
         "status": "confirmed",
-        "created_at": receipt.created_at,
-        "updated_at": receipt.created_at,
+        "created_at": written,
+        "updated_at": written,
         "cancelled_at": None,
-        "total_price": receipt.total,
+        "items": items,
+        "total_price": f"{receipt.total:.2f}",
     }
-    items = [
-        booking_item_json(item.id, item.ticket_type_name, item.quantity, item.price)
-        for item in receipt.items
-    ]
-    return booking_json(written, items)

@@ -3,7 +3,7 @@ the rows that carry out what they decided (mails included, composed by ``Notices
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -36,11 +36,13 @@ class Plan:
     outcomes: list[Outcome]
     writes: Writes
 
-    def receipts(self, item_ids: dict[tuple[str, int], int]) -> None:
-        """Give each new booking its receipt (the 201 body's facts), now that it is written."""
+    def receipts(self, item_ids: list[int]) -> None:
+        """Give each new booking its receipt (the 201 body's facts), now that it is written;
+        ``item_ids`` are the new items' ids, in the order the bookings and lines were written."""
+        ids = iter(item_ids)
         for index, outcome in enumerate(self.outcomes):
             if isinstance(outcome, Booked) and not outcome.replayed:
-                self.outcomes[index] = _with_receipt(self, outcome, item_ids)
+                self.outcomes[index] = _with_receipt(self, outcome, ids)
 
 
 async def make_plan(
@@ -92,11 +94,9 @@ def _resolve_repeats(decided: list[Outcome | Repeat]) -> list[Outcome]:
     return outcomes
 
 
-def _with_receipt(plan: Plan, booked: Booked, item_ids: dict[tuple[str, int], int]) -> Booked:
-    reference = str(booked.reference)
+def _with_receipt(plan: Plan, booked: Booked, item_ids: Iterator[int]) -> Booked:
     items = tuple(
-        ReceiptItem(item_ids[(reference, line.type_id)], line.name, line.quantity, line.price)
-        for line in booked.lines
+        ReceiptItem(next(item_ids), line.name, line.quantity, line.price) for line in booked.lines
     )
     receipt = Receipt(
         booked.reference, plan.state.id, plan.state.name, plan.stamp, items, booked.total

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import asyncpg
-import orjson
 
 from server.booking.commands import CancelBooking, Command
 from server.booking.state import BookingState, EventState, TicketState
@@ -158,16 +157,15 @@ async def _bookings_to_cancel(
 
 async def write(
     conn: asyncpg.Connection, q: Queries, state: EventState, writes: Writes
-) -> tuple[int, dict[tuple[str, int], int]]:
-    """Write the batch; return the event's new seq and each new item's id by (booking
-    reference, ticket type id)."""
+) -> tuple[int, list[int]]:
+    """Write the batch; return the event's new seq and the new items' ids, in the order of
+    ``writes.items``."""
     counts = [CountRow(t.id, t.available, t.sold) for t in state.types.values() if t.changed]
     row = await conn.fetchrow(
         q["apply_batch"], state.id, writes.bookings, writes.items, writes.cancelled, counts,
         writes.keys, writes.mails, state.sold,
     )  # fmt: skip
-    item_ids = {(ref, type_id): item_id for ref, item_id, type_id in orjson.loads(row["items"])}
-    return int(row["seq"]), item_ids
+    return int(row["seq"]), row["item_ids"]
 
 
 async def committed(conn: asyncpg.Connection, q: Queries, writes: Writes, stamp: datetime) -> bool:

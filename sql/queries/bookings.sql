@@ -52,9 +52,10 @@ WITH new_bookings AS (
 ), new_items AS (
     INSERT INTO booking_items (booking_id, ticket_type_id, quantity, price_at_booking)
     SELECT nb.id, i.ticket_type_id, i.quantity, i.price
-    FROM unnest($3::batch_item[]) AS i
+    FROM unnest($3::batch_item[]) WITH ORDINALITY AS i(reference, ticket_type_id, quantity, price, n)
     JOIN new_bookings nb ON nb.booking_reference = i.reference
-    RETURNING booking_id, id, ticket_type_id
+    ORDER BY i.n
+    RETURNING id
 ), cancelled AS (
     UPDATE bookings SET status = 'cancelled', cancelled_at = now(), updated_at = now()
     WHERE id = ANY($4::bigint[])
@@ -77,9 +78,8 @@ WITH new_bookings AS (
 )
 UPDATE events SET tickets_sold = $8, seq = seq + 1
 WHERE id = $1
-RETURNING seq,
-    (SELECT coalesce(json_agg(json_build_array(nb.booking_reference, ni.id, ni.ticket_type_id)), '[]')
-     FROM new_items ni JOIN new_bookings nb ON nb.id = ni.booking_id) AS items;
+-- The new items' ids in the order of $3 (identity values follow the insert's ORDER BY).
+RETURNING seq, ARRAY(SELECT id FROM new_items ORDER BY id) AS item_ids;
 
 -- name: batch_committed
 -- After an ambiguous failure: did the batch stamped $3 commit? (Its bookings or cancellations.)
