@@ -63,7 +63,7 @@ def parse_id(raw: object) -> int | None:
 def parse_body(model: type[Model], data: dict[str, Any]) -> Model:
     """``data`` as ``model``; else FieldErrors in DRF's shape."""
     try:
-        return model.model_validate(data)
+        return model.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
     except ValidationError as exc:
         raise FieldErrors(_field_errors(model, exc, data)) from None
 
