@@ -85,6 +85,15 @@ class Server:
         self.process.terminate()
         self.process.wait(30)
 
+    @staticmethod
+    def migrate(dsn: str) -> str:
+        """Apply the migrations to ``dsn``; what ``--migrate`` printed."""
+        done = subprocess.run(
+            [sys.executable, "-m", "server", "--migrate"], cwd=REPO,
+            env={**os.environ, "DATABASE_URL": dsn}, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
 
 async def prepare(dsn: str, attendees: int) -> tuple[int, int, list[str]]:
     """An event with one huge ticket type, and ``attendees`` accounts with tokens."""
@@ -264,11 +273,7 @@ def main() -> None:
         server = start_postgres(Path(tmp) / "postgres")
         try:
             dsn = str(server.get_uri())
-            migrate = subprocess.run(
-                [sys.executable, "-m", "server", "--migrate"], cwd=REPO, env={**os.environ, "DATABASE_URL": dsn},
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            print(migrate.stdout.strip())
+            print(Server.migrate(dsn))
             runs = []
             for clients in levels:
                 for mode, batch_max in modes:

@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import accounts, auth, bookings, events, mail, purge
+from server import accounts, auth, bookings, events, mail, purge, ticket_types
 from server.accounts import Accounts
-from server.actors import transaction
+from server.actors import sweeper, transaction
 from server.actors.actor import ActorSettings
 from server.actors.registry import ActorRegistry
+from server.actors.sweeper import sweep
 from server.actors.transaction import BatchRunner
 from server.auth import auth_middleware
 from server.bookings import Bookings
@@ -36,11 +37,13 @@ from server.keys import (
     pool_key,
     queries_key,
     redis_key,
+    ticket_types_key,
     user_cache_key,
 )
 from server.mail import Mailer, SmtpTarget
 from server.purge import Purger
 from server.ratelimit import RateLimiter
+from server.ticket_types import TicketTypes
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
 from server.ws import hub as live_hub
@@ -62,8 +65,10 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         *auth.QUERIES,
         *accounts.QUERIES,
         *events.QUERIES,
+        *ticket_types.QUERIES,
         *mail.QUERIES,
         *transaction.QUERIES,
+        *sweeper.QUERIES,
         *bookings.QUERIES,
         *live_hub.QUERIES,
         *purge.QUERIES,
@@ -126,6 +131,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         mailer.wake()  # an event's cancellation mails its attendees
 
     app[events_key] = Events(pool, queries, availability_changed)
+    app[ticket_types_key] = TicketTypes(pool, queries, availability_changed)
     purger = Purger(
         pool,
         queries,
@@ -171,9 +177,15 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
     registry.on_commit.append(lambda _event, _seq: app[mailer_key].wake())  # its mails
     app[actors_key] = registry
     app[bookings_key] = Bookings(app[pool_key], app[queries_key], registry)
+    sweeping = asyncio.create_task(
+        sweep(app[pool_key], app[queries_key], registry, config.sweep_interval_ms / 1000),
+        name="sweeper",
+    )
     try:
         yield
     finally:
+        sweeping.cancel()
+        await asyncio.gather(sweeping, return_exceptions=True)
         await registry.close()
 
 

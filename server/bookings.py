@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from server.actors.registry import ActorRegistry
-from server.booking.commands import BookTickets, CancelBooking
-from server.booking.outcomes import Outcome, Reason, Refused
+from server.booking.commands import BookTickets, Command
+from server.booking.outcomes import Booked, Outcome, Reason, Refused
 from server.booking.rules import BOOKING_NOT_FOUND
 from server.db import Queries
 from server.errors import NotFound
@@ -34,20 +35,46 @@ class BookingFilters:
     created_until: datetime | None = None
 
 
+class EventOf:
+    """Which event each booking belongs to, for the last ``size`` bookings met: that never
+    changes, and a hold's confirm then finds its actor without a query."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._events: OrderedDict[uuid.UUID, int] = OrderedDict()
+        self._size = size
+
+    def get(self, reference: uuid.UUID) -> int | None:
+        return self._events.get(reference)
+
+    def put(self, reference: uuid.UUID, event_id: int) -> None:
+        self._events[reference] = event_id
+        if len(self._events) > self._size:
+            self._events.popitem(last=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Bookings:
     pool: asyncpg.Pool
     queries: Queries
     actors: ActorRegistry
+    event_of: EventOf = field(default_factory=EventOf)
 
     async def place(self, event_id: int, command: BookTickets) -> Outcome:
-        return await self.actors.ask(event_id, command)
+        outcome = await self.actors.ask(event_id, command)
+        if command.hold and isinstance(outcome, Booked):  # its confirm follows soon
+            self.event_of.put(outcome.reference, event_id)
+        return outcome
 
-    async def cancel(self, user_id: int, reference: uuid.UUID) -> Outcome:
-        event_id = await self.pool.fetchval(self.queries["booking_event"], reference, user_id)
+    async def change(self, user_id: int, reference: uuid.UUID, command: Command) -> Outcome:
+        """Ask the actor of the event a user's booking belongs to (cancel, confirm, extend);
+        whose booking it is, the actor decides (another user's is not found)."""
+        event_id = self.event_of.get(reference)
         if event_id is None:
-            return Refused(Reason.BOOKING_NOT_FOUND, BOOKING_NOT_FOUND)
-        return await self.actors.ask(event_id, CancelBooking(user_id, reference))
+            event_id = await self.pool.fetchval(self.queries["booking_event"], reference, user_id)
+            if event_id is None:
+                return Refused(Reason.BOOKING_NOT_FOUND, BOOKING_NOT_FOUND)
+            self.event_of.put(reference, event_id)
+        return await self.actors.ask(event_id, command)
 
     async def get(self, user_id: int, reference: uuid.UUID) -> dict[str, Any]:
         [detail] = await self.details([reference], owner=user_id)

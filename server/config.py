@@ -57,6 +57,9 @@ class Config:
     actor_idle_seconds: int = 60
     max_actors: int = 10_000
     live_interval_ms: int = 50
+    # How often each instance looks for what is due (expired holds, sales windows) on events
+    # whose actor is not running: the longest a hold outlives its expires_at.
+    sweep_interval_ms: int = 250
     log_level: str = "INFO"
 
     @property
@@ -183,4 +186,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("actor_idle_seconds", "ACTOR_IDLE_SECONDS", _int_in(1, 86_400)),
     ("max_actors", "MAX_ACTORS", _int_in(1, 1_000_000)),
     ("live_interval_ms", "LIVE_INTERVAL_MS", _int_in(1, 60_000)),
+    ("sweep_interval_ms", "SWEEP_INTERVAL_MS", _int_in(10, 60_000)),
 )

@@ -7,7 +7,7 @@ does), so changes and bookings of one event serialise and never deadlock.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,38 +15,45 @@ from typing import Any
 import asyncpg
 
 from server.db import Queries
-from server.errors import ApiError, Conflict, FieldErrors, NotFound, PermissionDenied
+from server.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from server.mail import booking_cancelled_mail
 from server.users import User
 
-__all__ = ["EVENT_ORDERING", "TICKET_TYPE_ORDERING", "EventFilters", "Events", "order_by"]
+__all__ = [
+    "EVENT_NOT_FOUND",
+    "EVENT_ORDERING",
+    "NOT_OWNER",
+    "TICKET_TYPE_ORDERING",
+    "EventFilters",
+    "Events",
+    "check_window",
+    "locked_event",
+    "order_by",
+]
 
 QUERIES = (
     "event_by_id", "count_events", "list_events", "insert_event", "lock_event", "update_event",
-    "bump_event_seq", "event_has_bookings", "delete_event", "lock_ticket_types",
+    "touch_event", "event_has_bookings", "delete_event", "lock_ticket_types",
     "cancel_event_bookings", "enqueue_event_cancellation_mails", "deactivate_ticket_types",
-    "count_ticket_types", "list_ticket_types",
-    "ticket_type_by_id", "lock_ticket_type", "insert_ticket_type", "update_ticket_type",
-    "ticket_type_has_bookings", "delete_ticket_type",
 )  # fmt: skip
 EVENT_ORDERING = ("start_time", "total_capacity", "created_at")
 TICKET_TYPE_ORDERING = (
-    "id", "name", "description", "price", "quantity_available", "quantity_sold", "is_active",
-    "created_at", "updated_at",
+    "id", "name", "description", "price", "quantity_available", "quantity_held", "quantity_sold",
+    "is_active", "sales_start", "sales_end", "created_at", "updated_at",
 )  # fmt: skip
 NOT_OWNER = "You are not the organizer of this event."
 EVENT_NOT_FOUND = "No Event matches the given query."
-TICKET_TYPE_NOT_FOUND = "No TicketType matches the given query."
+# The columns insert_event and update_event set, in their parameters' order.
 EVENT_FIELDS = (
-    "name",
-    "description",
-    "location",
-    "start_time",
-    "end_time",
-    "total_capacity",
-    "status",
-)
-TICKET_TYPE_FIELDS = ("name", "description", "price", "quantity_available", "is_active")
+    "name", "description", "location", "start_time", "end_time", "total_capacity", "status",
+    "hold_seconds", "max_tickets_per_booking", "max_tickets_per_customer", "sales_start",
+    "sales_end",
+)  # fmt: skip
+EVENT_DEFAULTS = {
+    "description": "", "end_time": None, "status": "upcoming", "hold_seconds": 600,
+    "max_tickets_per_booking": None, "max_tickets_per_customer": None, "sales_start": None,
+    "sales_end": None,
+}  # fmt: skip
 
 
 def order_by(ordering: str | None, allowed: tuple[str, ...], default: str) -> str:
@@ -89,6 +96,28 @@ def check_times(data: dict[str, Any], stored: asyncpg.Record | None) -> None:
         raise FieldErrors({"non_field_errors": ["End time must be after start time."]})
 
 
+def check_window(data: dict[str, Any], stored: asyncpg.Record | None) -> None:
+    """A sales window ends after it starts (the stored value stands in for one left out)."""
+    start = data["sales_start"] if "sales_start" in data else (stored and stored["sales_start"])
+    end = data["sales_end"] if "sales_end" in data else (stored and stored["sales_end"])
+    if start is not None and end is not None and end <= start:
+        raise FieldErrors({"sales_end": ["Sales must end after they start."]})
+
+
+@asynccontextmanager
+async def locked_event(
+    pool: asyncpg.Pool, queries: Queries, user: User, event_id: int, detail: str | None = None
+) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.Record]]:
+    """A transaction holding the event's row lock, for its organizer only (else ``detail``)."""
+    async with pool.acquire() as conn, conn.transaction():
+        event = await conn.fetchrow(queries["lock_event"], event_id)
+        if event is None:
+            raise NotFound(EVENT_NOT_FOUND)
+        if event["organizer_id"] != user.id:
+            raise PermissionDenied(detail)
+        yield conn, event
+
+
 def _ignore(event_id: int) -> None:
     pass
 
@@ -118,45 +147,44 @@ class Events:
 
     async def create(self, organizer: User, data: dict[str, Any]) -> asyncpg.Record:
         check_times(data, None)
+        check_window(data, None)
         if data.get("status", "upcoming") != "upcoming":
             raise FieldErrors({"status": ["Only 'upcoming' events can be created."]})
-        values = {"description": "", "end_time": None, "status": "upcoming", **data}
-        event_id = await self.pool.fetchval(
-            self.queries["insert_event"], organizer.id, *(values[f] for f in EVENT_FIELDS)
-        )
+        values = {**EVENT_DEFAULTS, **data}
+        async with self.pool.acquire() as conn, conn.transaction():
+            event_id = await conn.fetchval(
+                self.queries["insert_event"], organizer.id, *(values[f] for f in EVENT_FIELDS)
+            )
+            await conn.execute(self.queries["touch_event"], event_id)
         return await self.get(event_id)
 
-    @asynccontextmanager
-    async def _locked(
+    def _locked(
         self, user: User, event_id: int
-    ) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.Record]]:
-        """A transaction holding the event's row lock, for its owner only."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            event = await conn.fetchrow(self.queries["lock_event"], event_id)
-            if event is None:
-                raise NotFound(EVENT_NOT_FOUND)
-            if event["organizer_id"] != user.id:
-                raise PermissionDenied()
-            yield conn, event
+    ) -> AbstractAsyncContextManager[tuple[asyncpg.Connection, asyncpg.Record]]:
+        return locked_event(self.pool, self.queries, user, event_id)
 
     async def update(self, user: User, event_id: int, data: dict[str, Any]) -> asyncpg.Record:
         async with self._locked(user, event_id) as (conn, event):
             check_times(data, event)
-            capacity = data.get("total_capacity", event["total_capacity"])
-            if capacity < event["tickets_sold"]:
-                sold = event["tickets_sold"]
-                message = f"Total capacity cannot be less than the tickets already sold ({sold})."
+            check_window(data, event)
+            taken = event["tickets_sold"] + event["tickets_held"]
+            if data.get("total_capacity", event["total_capacity"]) < taken:
+                message = (
+                    "Total capacity cannot be less than the tickets already sold or held "
+                    f"({taken})."
+                )
                 raise FieldErrors({"total_capacity": [message]})
             values = {f: data.get(f, event[f]) for f in EVENT_FIELDS}
             if values["status"] == "cancelled" and event["status"] != "cancelled":
                 await self._cancel(conn, event_id, event["name"])
             await conn.execute(self.queries["update_event"], event_id, *values.values())
+            await conn.execute(self.queries["touch_event"], event_id)
         self.on_change(event_id)
         return await self.get(event_id)
 
     async def _cancel(self, conn: asyncpg.Connection, event_id: int, name: str) -> None:
-        """Cancel every confirmed booking (tickets given back, owners mailed) and close the
-        ticket types."""
+        """Cancel every confirmed booking and pending hold (tickets given back, owners mailed)
+        and close the ticket types."""
         await conn.execute(self.queries["lock_ticket_types"], event_id)
         await conn.execute(self.queries["cancel_event_bookings"], event_id)
         subject, body = booking_cancelled_mail(name, "{reference}")
@@ -173,86 +201,3 @@ class Events:
                     code="event_has_bookings",
                 )
             await conn.execute(self.queries["delete_event"], event_id)
-
-    async def ticket_types(
-        self, event_id: int, ordering: str | None, limit: int, offset: int
-    ) -> tuple[int, list[asyncpg.Record]]:
-        count = await self.pool.fetchval(self.queries["count_ticket_types"], event_id)
-        clause = order_by(ordering, TICKET_TYPE_ORDERING, "id")
-        sql = self.queries["list_ticket_types"].format(order_by=clause)
-        return count, await self.pool.fetch(sql, event_id, limit, offset)
-
-    async def add_ticket_type(
-        self, user: User, event_id: int, data: dict[str, Any]
-    ) -> asyncpg.Record:
-        if data["quantity_available"] < 1:
-            raise FieldErrors(
-                {"quantity_available": ["Quantity must be at least 1 when creating."]}
-            )
-        async with self.pool.acquire() as conn, conn.transaction():
-            event = await conn.fetchrow(self.queries["lock_event"], event_id)
-            if event is None:
-                raise NotFound(EVENT_NOT_FOUND)
-            if event["organizer_id"] != user.id:
-                raise PermissionDenied(NOT_OWNER)
-            if event["status"] == "cancelled":
-                raise ApiError(
-                    "Ticket types cannot be added to a cancelled event.", code="event_closed"
-                )
-            values = {"description": "", "is_active": True, **data}
-            row = await self._write_ticket_type(
-                conn, "insert_ticket_type", event_id, *(values[f] for f in TICKET_TYPE_FIELDS)
-            )
-            await conn.execute(self.queries["bump_event_seq"], event_id)
-        self.on_change(event_id)
-        return row
-
-    async def _write_ticket_type(
-        self, conn: asyncpg.Connection, query: str, *args: Any
-    ) -> asyncpg.Record:
-        try:
-            async with conn.transaction():  # a savepoint: a clash leaves the outer one usable
-                return await conn.fetchrow(self.queries[query], *args)
-        except asyncpg.UniqueViolationError:
-            raise FieldErrors(
-                {"name": ["This ticket name already exists for this event."]}
-            ) from None
-
-    async def get_ticket_type(self, user: User, event_id: int, type_id: int) -> asyncpg.Record:
-        event = await self.get(event_id)
-        if event["organizer_id"] != user.id:
-            raise PermissionDenied(NOT_OWNER)
-        row = await self.pool.fetchrow(self.queries["ticket_type_by_id"], type_id, event_id)
-        if row is None:
-            raise NotFound(TICKET_TYPE_NOT_FOUND)
-        return row
-
-    async def update_ticket_type(
-        self, user: User, event_id: int, type_id: int, data: dict[str, Any]
-    ) -> asyncpg.Record:
-        async with self._locked(user, event_id) as (conn, _):
-            await conn.execute(self.queries["lock_ticket_types"], event_id)
-            stored = await conn.fetchrow(self.queries["lock_ticket_type"], type_id, event_id)
-            if stored is None:
-                raise NotFound(TICKET_TYPE_NOT_FOUND)
-            values = [data.get(f, stored[f]) for f in TICKET_TYPE_FIELDS]
-            row = await self._write_ticket_type(
-                conn, "update_ticket_type", type_id, event_id, *values
-            )
-            await conn.execute(self.queries["bump_event_seq"], event_id)
-        self.on_change(event_id)
-        return row
-
-    async def delete_ticket_type(self, user: User, event_id: int, type_id: int) -> None:
-        async with self._locked(user, event_id) as (conn, _):
-            await conn.execute(self.queries["lock_ticket_types"], event_id)
-            if await conn.fetchrow(self.queries["lock_ticket_type"], type_id, event_id) is None:
-                raise NotFound(TICKET_TYPE_NOT_FOUND)
-            if await conn.fetchval(self.queries["ticket_type_has_bookings"], type_id):
-                raise Conflict(
-                    "Tickets of this type were sold; deactivate it instead.",
-                    code="ticket_type_has_bookings",
-                )
-            await conn.execute(self.queries["delete_ticket_type"], type_id)
-            await conn.execute(self.queries["bump_event_seq"], event_id)
-        self.on_change(event_id)

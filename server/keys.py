@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from server.http.openapi import OpenApi
     from server.mail import Mailer
     from server.ratelimit import RateLimiter
+    from server.ticket_types import TicketTypes
     from server.users import UserCache
     from server.ws.hub import Hub
 
@@ -40,6 +41,7 @@ __all__ = [
     "pool_key",
     "queries_key",
     "redis_key",
+    "ticket_types_key",
     "user_cache_key",
 ]
 
@@ -53,6 +55,7 @@ jwt_key_key: web.AppKey[str] = web.AppKey("jwt_key")
 mailer_key: web.AppKey[Mailer] = web.AppKey("mailer")
 accounts_key: web.AppKey[Accounts] = web.AppKey("accounts")
 events_key: web.AppKey[Events] = web.AppKey("events")
+ticket_types_key: web.AppKey[TicketTypes] = web.AppKey("ticket_types")
 actors_key: web.AppKey[ActorRegistry] = web.AppKey("actors")
 bookings_key: web.AppKey[Bookings] = web.AppKey("bookings")
 user_cache_key: web.AppKey[UserCache] = web.AppKey("user_cache")

@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import asyncpg
 
-from server.booking.outcomes import Booked, Cancelled
+from server.booking.outcomes import Booked, Cancelled, Confirmed, Outcome
 from server.db import DATABASE_ERRORS, Queries
 
 __all__ = [
@@ -181,13 +181,20 @@ class Mailer:
         return message
 
 
-def booking_notice(event_name: str, outcome: Booked | Cancelled) -> tuple[str, str]:
-    """The mail that tells a booking's owner what a batch did to it."""
-    reference = str(outcome.reference)
+def booking_notice(event_name: str, outcome: Outcome) -> tuple[str, str] | None:
+    """The mail that tells a booking's owner what a batch did to it: a confirmation when it is
+    booked (a hold: when it is confirmed), a notice when it is cancelled; else none."""
+    reference = (
+        str(outcome.reference) if isinstance(outcome, Booked | Cancelled | Confirmed) else ""
+    )
     if isinstance(outcome, Cancelled):
         return booking_cancelled_mail(event_name, reference)
-    lines = [(line.name, line.quantity, line.price) for line in outcome.lines]
-    return booking_confirmed_mail(event_name, reference, lines, outcome.total)
+    if (isinstance(outcome, Booked) and not outcome.held) or (
+        isinstance(outcome, Confirmed) and not outcome.already
+    ):
+        lines = [(line.name, line.quantity, line.price) for line in outcome.lines]
+        return booking_confirmed_mail(event_name, reference, lines, outcome.total)
+    return None
 
 
 def booking_confirmed_mail(

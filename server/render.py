@@ -79,9 +79,10 @@ def booking_json(row: Mapping[str, Any], items: list[dict[str, Any]]) -> dict[st
 
 
 def receipt_json(receipt: Receipt) -> dict[str, Any]:
-    """A new booking's detail (its 201 body), from what its batch wrote: the shape of
-    ``booking_json``, built straight from known types (this is every booking's answer)."""
-    written = iso(receipt.created_at)
+    """A booking's detail from what its batch wrote: the shape of ``booking_json``, built
+    straight from known types (this is every booking's answer)."""
+    created = iso(receipt.created_at)
+    updated = created if receipt.updated_at is receipt.created_at else iso(receipt.updated_at)
     items = [
         {
             "id": item.id,
@@ -97,10 +98,11 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
         "booking_reference": str(receipt.reference),
         "event_id": receipt.event_id,
         "event_name": receipt.event_name,
-        "status": "confirmed",
-        "created_at": written,
-        "updated_at": written,
+        "status": receipt.status,
+        "created_at": created,
+        "updated_at": updated,
         "cancelled_at": None,
+        "expires_at": iso(receipt.expires_at),
         "items": items,
         "total_price": f"{receipt.total:.2f}",
     }

@@ -7,9 +7,10 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from server.actors.transaction import BatchRunner, Turn
-from server.booking.commands import Command
+from server.booking.commands import Command, Tick
 from server.booking.outcomes import (
     NotDone,
     Outcome,
@@ -62,6 +63,10 @@ class EventActor:
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Future[Outcome]] = set()  # asks taken into a batch
         self._last_turn: Turn | None = None
+        self._timer: asyncio.TimerHandle | None = None  # for the event's next deadline
+        self._deadline: datetime | None = None
+        self._fired_for: datetime | None = None
+        self._tick_queued = False
         self.busy = 0  # batches in flight
         self.peak_busy = 0  # the most ever in flight at once (two, by design)
         self.stopped = False
@@ -90,22 +95,57 @@ class EventActor:
         finally:
             timer.cancel()
 
+    def tick(self) -> None:
+        """Run a batch soon even with nothing asked: what is due gets done (holds whose time
+        ran out, a sales window that passed). At most one waits at a time."""
+        if self._closing or self.stopped or self._tick_queued:
+            return
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        try:
+            self._mailbox.put_nowait((Tick(), future))  # nobody awaits its answer
+        except asyncio.QueueFull:
+            return  # a busy event runs batches anyway, and each does what is due
+        self._tick_queued = True
+
+    def _arm(self, deadline: datetime | None) -> None:
+        """Keep one timer, for the event's next deadline (re-armed after each batch)."""
+        if deadline == self._deadline and self._timer is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._deadline = None, deadline
+        if deadline is None or self._closing:
+            return
+        delay = (deadline - datetime.now(UTC)).total_seconds()
+        if deadline == self._fired_for:  # it fired and nothing was due yet: clocks differ
+            delay = max(delay, 0.1)
+        self._timer = asyncio.get_running_loop().call_later(max(delay, 0.0), self._fire, deadline)
+
+    def _fire(self, deadline: datetime) -> None:
+        self._timer, self._fired_for = None, deadline
+        self.tick()
+
     async def _loop(self) -> None:
         in_flight: set[asyncio.Task[None]] = set()
         try:
-            while True:
+            # Closing, it stops once nothing is queued: checked before each wait, since the
+            # wake-up close() queues may be taken inside a drained batch.
+            while not (self._closing and self._mailbox.empty()):
                 first = await self._next()
                 if first is None:
-                    if self._closing and self._mailbox.empty():
-                        break
                     continue
                 batch = [first, *self._drain(self._settings.batch_max - 1)]
                 live = [(command, future) for command, future in batch if not future.done()]
+                self._tick_queued = self._tick_queued and not any(
+                    isinstance(command, Tick) for command, _ in live
+                )
                 self._running.update(future for _, future in live)
                 if live:
                     await self._start(live, in_flight)
         finally:
             await asyncio.gather(*in_flight, return_exceptions=True)
+            if self._timer is not None:
+                self._timer.cancel()  # the sweeper covers the event from now on
             self.stopped = True
             self._fail_waiting()
             self._on_stop(self)
@@ -173,6 +213,7 @@ class EventActor:
         for (_, future), outcome in zip(live, result.outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
+        self._arm(result.deadline)
         if result.missing and self._mailbox.empty():
             self._stop_now()  # no such event: nothing to keep an actor for
         if result.seq is not None:

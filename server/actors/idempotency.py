@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from server.booking.commands import BookTickets
+from server.booking.commands import Keyed
 from server.booking.outcomes import Outcome
 from server.booking.rules import replay
 from server.db import Queries
@@ -38,7 +38,7 @@ class Keys:
     q: Queries
     _claimed: dict[tuple[int, str], tuple[bytes, int]] = field(default_factory=dict)
 
-    async def claim(self, index: int, command: BookTickets) -> Outcome | Repeat | None:
+    async def claim(self, index: int, command: Keyed) -> Outcome | Repeat | None:
         """None when the key is now this command's; else the answer a repeat gets."""
         assert command.idempotency_key is not None
         slot = (command.user_id, command.idempotency_key)
@@ -55,7 +55,7 @@ class Keys:
             return await self.claim(index, command)
         return replay(command, owner["request_hash"], owner["booking_reference"])
 
-    async def release(self, command: BookTickets) -> None:
+    async def release(self, command: Keyed) -> None:
         """A refused booking frees its key for the next try."""
         await self.conn.execute(
             self.q["release_idempotency_key"], command.user_id, command.idempotency_key

@@ -1,30 +1,35 @@
-"""A batch's plan: the rules run over its commands, in order, against the locked state, and
-the rows that carry out what they decided (mails included, composed by ``Notices``)."""
+"""A batch's plan: what is due done first (holds whose time ran out, a sales window that passed),
+then the rules run over its commands, in order, against the locked state; and the rows that
+carry out what they decided (mails included, composed by ``Notices``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from server.actors.idempotency import Keys, Repeat
-from server.actors.store import BookingRow, ItemRow, KeyRow, MailRow, Writes
+from server.actors.store import BookingRow, ChangeRow, ItemRow, KeyRow, Locked, MailRow, Writes
 from server.booking import rules
-from server.booking.commands import BookTickets, Command
+from server.booking.commands import BookTickets, Command, ConfirmHold, Keyed
 from server.booking.outcomes import (
     Booked,
     Cancelled,
+    Confirmed,
+    Expired,
+    Extended,
     Outcome,
     Receipt,
     ReceiptItem,
 )
-from server.booking.state import EventState
+from server.booking.state import BookingState, EventState
 
 __all__ = ["Notices", "Plan", "make_plan"]
 
 # The mail (subject, body) that tells a booking's owner what happened to it, for the event
-# named: composed outside this layer, written in the batch's transaction.
-Notices = Callable[[str, Booked | Cancelled], tuple[str, str]]
+# named; None for no mail. Composed outside this layer, written in the batch's transaction.
+Notices = Callable[[str, Outcome], tuple[str, str] | None]
 
 
 @dataclass(slots=True)
@@ -34,53 +39,111 @@ class Plan:
     state: EventState
     stamp: datetime  # the transaction's now(): it marks what the batch wrote
     outcomes: list[Outcome]
+    expired: list[Expired]  # holds the batch gives back, their time having run out
     writes: Writes
 
     def receipts(self, item_ids: list[int]) -> None:
-        """Give each new booking its receipt (the 201 body's facts), now that it is written;
-        ``item_ids`` are the new items' ids, in the order the bookings and lines were written."""
+        """Give each booking the batch made, confirmed or extended its receipt (its answer's
+        facts), now that it is written; ``item_ids`` are the new items' ids, in the order the
+        new bookings and their lines were written."""
         ids = iter(item_ids)
-        for index, outcome in enumerate(self.outcomes):
+        for outcome in self.outcomes:
             if isinstance(outcome, Booked) and not outcome.replayed:
-                self.outcomes[index] = _with_receipt(self, outcome, ids)
+                items = tuple(
+                    ReceiptItem(next(ids), line.name, line.quantity, line.price)
+                    for line in outcome.lines
+                )
+                outcome.receipt = Receipt(
+                    outcome.reference, self.state.id, self.state.name,
+                    "pending" if outcome.held else "confirmed", self.stamp, self.stamp, items,
+                    outcome.total, outcome.expires_at,
+                )  # fmt: skip
+            elif isinstance(outcome, Confirmed | Extended):
+                outcome.receipt = self._receipt(self.state.bookings[outcome.reference])
+
+    def _receipt(self, booking: BookingState) -> Receipt:
+        """An existing booking's receipt, as this batch leaves it."""
+        names = {t.id: t.name for t in self.state.types.values()}
+        items = tuple(
+            ReceiptItem(booking.item_ids[t], names[t], quantity, price)
+            for t, quantity, price in booking.items
+        )
+        total = sum((price * quantity for _, quantity, price in booking.items), Decimal(0))
+        created = booking.created_at or self.stamp
+        updated = self.stamp if booking.changed else (booking.updated_at or created)
+        return Receipt(
+            booking.reference, self.state.id, self.state.name, booking.status, created, updated,
+            items, total, booking.expires_at,
+        )  # fmt: skip
+
+    def deadline(self, times: Locked, next_transition: datetime | None) -> datetime | None:
+        """When the event next has something due: the earliest pending hold's end (at once
+        when this batch expired some: the next one is then read afresh), or the next
+        sales-window boundary."""
+        pending = [b.expires_at for b in self.state.bookings.values() if b.status == "pending"]
+        pending += [row.expires_at for row in self.writes.bookings]
+        if times.next_expiry is not None:
+            pending.append(max(times.next_expiry, self.stamp))
+        moments = [m for m in (*pending, next_transition) if m is not None]
+        return min(moments, default=None)
 
 
 async def make_plan(
-    keys: Keys, state: EventState, commands: Sequence[Command], stamp: datetime, notices: Notices
+    keys: Keys,
+    state: EventState,
+    commands: Sequence[Command],
+    times: Locked,
+    notices: Notices,
 ) -> Plan:
+    passed = times.next_transition is not None and times.next_transition <= times.stamp
+    writes = Writes(transition=passed)
+    expired = rules.expire(state, times.stamp)
+    for gone in expired:
+        rules.apply(state, gone)
     decided: list[Outcome | Repeat] = []
-    writes = Writes()
     for index, command in enumerate(commands):
-        if isinstance(command, BookTickets) and command.idempotency_key is not None:
-            earlier = await keys.claim(index, command)
+        keyed = command if isinstance(command, BookTickets | ConfirmHold) else None
+        if keyed is not None and keyed.idempotency_key is not None:
+            earlier = await keys.claim(index, keyed)
             if earlier is not None:
                 decided.append(earlier)
                 continue
-        outcome = rules.decide(state, command, stamp)
+        outcome = rules.decide(state, command, times.stamp)
         rules.apply(state, outcome)
         decided.append(outcome)
-        if isinstance(command, BookTickets) and command.idempotency_key is not None:
-            if isinstance(outcome, Booked):
-                key = KeyRow(command.user_id, command.idempotency_key, outcome.reference)
-                writes.keys.append(key)
-            else:
-                await keys.release(command)
+        if keyed is not None and keyed.idempotency_key is not None:
+            await _settle_key(keys, writes, keyed, outcome)
         _record(writes, state, outcome, notices)
-    return Plan(state, stamp, _resolve_repeats(decided), writes)
+    writes.changes = [
+        ChangeRow(b.id, b.status, b.expires_at) for b in state.bookings.values() if b.changed
+    ]
+    return Plan(state, times.stamp, _resolve_repeats(decided), expired, writes)
+
+
+async def _settle_key(keys: Keys, writes: Writes, command: Keyed, outcome: Outcome) -> None:
+    """A key names the booking its command made or confirmed; a refused command frees it."""
+    assert command.idempotency_key is not None
+    if isinstance(outcome, Booked | Confirmed):
+        writes.keys.append(KeyRow(command.user_id, command.idempotency_key, outcome.reference))
+    else:
+        await keys.release(command)
 
 
 def _record(writes: Writes, state: EventState, outcome: Outcome, notices: Notices) -> None:
-    if isinstance(outcome, Booked):
-        writes.bookings.append(BookingRow(outcome.reference, outcome.user_id, outcome.total))
+    if isinstance(outcome, Booked) and not outcome.replayed:
+        status = "pending" if outcome.held else "confirmed"
+        row = BookingRow(
+            outcome.reference, outcome.user_id, outcome.total, status, outcome.expires_at
+        )
+        writes.bookings.append(row)
         writes.items += [
             ItemRow(outcome.reference, line.type_id, line.quantity, line.price)
             for line in outcome.lines
         ]
-    elif isinstance(outcome, Cancelled):
-        writes.cancelled.append(state.bookings[outcome.reference].id)
-    else:
-        return
-    writes.mails.append(MailRow(outcome.user_id, *notices(state.name, outcome)))
+    if isinstance(outcome, Booked | Cancelled | Confirmed):
+        mail = notices(state.name, outcome)
+        if mail is not None:
+            writes.mails.append(MailRow(outcome.user_id, *mail))
 
 
 def _resolve_repeats(decided: list[Outcome | Repeat]) -> list[Outcome]:
@@ -92,13 +155,3 @@ def _resolve_repeats(decided: list[Outcome | Repeat]) -> list[Outcome]:
         else:
             outcomes.append(outcome)
     return outcomes
-
-
-def _with_receipt(plan: Plan, booked: Booked, item_ids: Iterator[int]) -> Booked:
-    items = tuple(
-        ReceiptItem(next(item_ids), line.name, line.quantity, line.price) for line in booked.lines
-    )
-    receipt = Receipt(
-        booked.reference, plan.state.id, plan.state.name, plan.stamp, items, booked.total
-    )
-    return Booked(booked.reference, booked.user_id, booked.lines, booked.total, receipt=receipt)

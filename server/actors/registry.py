@@ -49,6 +49,16 @@ class ActorRegistry:
                 return TOO_MANY_EVENTS
         return await actor.ask(command)
 
+    def tick(self, event_id: int) -> None:
+        """Have the event's actor (started if need be) do what is due for it."""
+        if self._closing:
+            return
+        actor = self._actors.get(event_id)
+        if actor is None or actor.stopped:
+            actor = self._spawn(event_id)
+        if actor is not None:
+            actor.tick()
+
     def _spawn(self, event_id: int) -> EventActor | None:
         if len(self._actors) >= self._max_actors and not self._evict_idle():
             return None

@@ -61,6 +61,8 @@ class BatchResult:
     outcomes: list[Outcome]
     seq: int | None  # the event's new version, when the batch changed it
     missing: bool = False  # there is no such event (any more)
+    deadline: datetime | None = None  # when the event next has something due
+    expired: int = 0  # holds given back
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +199,13 @@ class BatchRunner:
                     if uncertain is not None and await store.committed(
                         conn, self._q, uncertain.writes, uncertain.stamp
                     ):  # it did commit: its answers stand, and the event is at least this new
-                        return BatchResult(uncertain.outcomes, locked[0]["seq"])
+                        return BatchResult(uncertain.outcomes, locked[0]["seq"], deadline=now())
                     uncertain = None
-                    plan, seq = await self._plan_and_write(conn, event_id, locked, commands)
+                    plan, result = await self._plan_and_write(conn, event_id, locked, commands)
                     uncertain = plan  # from here on, only COMMIT is left
                     before_commit()
                 turn.settle(True)
-                return BatchResult(plan.outcomes, seq, missing=not locked)
+                return result
             except _AfterPrevious:
                 assert previous is not None
                 await previous.finished  # it settles its COMMIT, then this batch runs again
@@ -227,15 +229,21 @@ class BatchRunner:
         event_id: int,
         locked: list[asyncpg.Record],
         commands: Sequence[Command],
-    ) -> tuple[Plan, int | None]:
+    ) -> tuple[Plan, BatchResult]:
         state = await store.load_state(conn, self._q, event_id, locked, commands)
-        stamp = locked[0]["stamp"] if locked else datetime.now(UTC)  # nothing is written then
-        plan = await make_plan(Keys(conn, self._q), state, commands, stamp, self._notices)
-        if not plan.writes:
-            return plan, None
-        seq, item_ids = await store.write(conn, self._q, state, plan.writes)
-        plan.receipts(item_ids)
-        return plan, seq
+        times = store.lock_times(locked)
+        plan = await make_plan(Keys(conn, self._q), state, commands, times, self._notices)
+        seq, next_transition = None, times.next_transition
+        if plan.writes:
+            seq, next_transition, item_ids = await store.write(conn, self._q, state, plan.writes)
+            plan.receipts(item_ids)
+        deadline = plan.deadline(times, next_transition)
+        result = BatchResult(plan.outcomes, seq, not locked, deadline, len(plan.expired))
+        return plan, result
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _unknown(plan: Plan, commands: Sequence[Command]) -> list[Outcome]:

@@ -7,16 +7,20 @@ build, and every booking makes several)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from server.booking.commands import CancelBooking, Command
+from server.booking.commands import BookTickets, Command, Tick
 
 __all__ = [
     "Booked",
     "Cancelled",
+    "Confirmed",
+    "Expired",
+    "Extended",
     "Line",
     "NotDone",
     "Outcome",
@@ -24,6 +28,7 @@ __all__ = [
     "Receipt",
     "ReceiptItem",
     "Refused",
+    "Ticked",
     "Unavailable",
     "booking_unavailable",
     "outcome_unknown",
@@ -39,8 +44,14 @@ class Reason(StrEnum):
     SOLD_OUT = "sold_out"
     TICKET_TYPE_INACTIVE = "ticket_type_inactive"
     AMOUNT_TOO_LARGE = "amount_too_large"
+    NOT_ON_SALE = "not_on_sale"
+    BOOKING_LIMIT = "booking_limit_exceeded"
+    CUSTOMER_LIMIT = "customer_limit_exceeded"
     NOT_CANCELLABLE = "booking_not_cancellable"
     BOOKING_NOT_FOUND = "not_found"
+    HOLD_EXPIRED = "hold_expired"
+    NOT_PENDING = "not_pending"
+    EXTENSION_LIMIT = "hold_extension_limit"
     KEY_REUSED = "idempotency_key_reused"
     KEY_IN_USE = "idempotency_key_in_use"
 
@@ -73,14 +84,18 @@ class ReceiptItem:
 
 @dataclass(slots=True)
 class Receipt:
-    """A new booking as the batch wrote it: everything its 201 answer shows."""
+    """A booking as the batch left it: everything its answer shows (made, confirmed, or
+    given more time)."""
 
     reference: uuid.UUID
     event_id: int
     event_name: str
+    status: str
     created_at: datetime
+    updated_at: datetime
     items: tuple[ReceiptItem, ...]
     total: Decimal
+    expires_at: datetime | None = None  # a hold's
 
 
 @dataclass(slots=True)
@@ -89,8 +104,13 @@ class Booked:
     user_id: int = 0
     lines: tuple[Line, ...] = ()
     total: Decimal = Decimal(0)
+    expires_at: datetime | None = None  # a hold: pending until then
     replayed: bool = False  # an earlier request's booking, answered again
     receipt: Receipt | None = None  # filled in once the batch has written it
+
+    @property
+    def held(self) -> bool:
+        return self.expires_at is not None
 
 
 @dataclass(slots=True)
@@ -101,9 +121,43 @@ class Cancelled:
 
 
 @dataclass(slots=True)
+class Confirmed:
+    """A hold confirmed; ``already``: it was confirmed before (nothing changes)."""
+
+    reference: uuid.UUID
+    user_id: int = 0
+    lines: tuple[Line, ...] = ()
+    total: Decimal = Decimal(0)
+    already: bool = False
+    receipt: Receipt | None = None  # filled in once the batch has written it
+
+
+@dataclass(slots=True)
+class Extended:
+    reference: uuid.UUID
+    expires_at: datetime
+    receipt: Receipt | None = None  # filled in once the batch has written it
+
+
+@dataclass(slots=True)
+class Expired:
+    """A hold whose time ran out: its seats are given back."""
+
+    reference: uuid.UUID
+    user_id: int
+    lines: tuple[Line, ...]
+
+
+@dataclass(slots=True)
+class Ticked:
+    """What a Tick is answered: the batch did what was due."""
+
+
+@dataclass(slots=True)
 class Refused:
     reason: Reason
     detail: str
+    extra: Mapping[str, int] = field(default_factory=dict)  # e.g. a limit and what is held
 
 
 @dataclass(slots=True)
@@ -112,7 +166,7 @@ class NotDone:
     detail: str
 
 
-Outcome = Booked | Cancelled | Refused | NotDone
+Outcome = Booked | Cancelled | Confirmed | Extended | Expired | Ticked | Refused | NotDone
 
 
 def booking_unavailable() -> NotDone:
@@ -126,10 +180,12 @@ def booking_unavailable() -> NotDone:
 def outcome_unknown(command: Command) -> NotDone:
     """The command may still be carried out after its asker stopped waiting (it was in a
     transaction whose end is not known): the answer says so, and how to find out."""
-    if isinstance(command, CancelBooking):
+    if isinstance(command, Tick):
+        detail = "Not done in time."
+    elif not isinstance(command, BookTickets):
         detail = (
-            "The cancellation could not be confirmed in time and may still happen; "
-            f"see GET /api/bookings/{command.reference}/ before cancelling again."
+            "The change could not be confirmed in time and may still happen; "
+            f"see GET /api/bookings/{command.reference}/ before trying again."
         )
     elif command.idempotency_key is not None:
         detail = (

@@ -6,18 +6,18 @@ The booking rules answer with domain outcomes; this edge chooses their HTTP stat
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import orjson
 from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
-from server.booking.commands import BookTickets
-from server.booking.outcomes import Booked, Cancelled, NotDone, Outcome, Reason, Refused
+from server.booking.commands import BookTickets, CancelBooking
+from server.booking.outcomes import Booked, Reason, Refused
 from server.booking.rules import BOOKING_NOT_FOUND, INVALID_TYPES
 from server.bookings import BookingFilters
-from server.errors import ApiError, PermissionDenied, ServiceUnavailable
+from server.errors import ApiError, PermissionDenied
 from server.http.endpoints import Handler, Header, endpoint
+from server.http.outcomes import BookingRefused, answered
 from server.http.pagination import Page, paginated
 from server.http.paths import path_id, path_reference
 from server.http.shapes.bookings import (
@@ -38,12 +38,16 @@ from server.render import receipt_json
 from server.users import ATTENDEE, ORGANIZER, User
 
 __all__ = [
+    "BOOKINGS",
+    "IDEMPOTENCY",
     "cancel_booking",
     "create_booking",
     "event_bookings",
     "get_booking",
+    "idempotency_key",
     "my_bookings",
     "partial_cancel_booking",
+    "request_hash",
 ]
 
 BOOKINGS = "Bookings"
@@ -53,10 +57,13 @@ IDEMPOTENCY = Header(
     IdempotencyKey,
 )
 _KEY = TypeAdapter(IdempotencyKey)
-# A refusal is a 400, as in the reference, but for these.
-REFUSAL_STATUS = {Reason.BOOKING_NOT_FOUND: 404, Reason.KEY_IN_USE: 409, Reason.KEY_REUSED: 422}
 BOOKING_CREATE = """All or nothing: every item is booked, or none (400 `sold_out`, \
-`capacity_exceeded`, `event_closed`, `ticket_type_inactive`, `invalid_ticket_types`).
+`capacity_exceeded`, `event_closed`, `ticket_type_inactive`, `invalid_ticket_types`, \
+`not_on_sale`, `booking_limit_exceeded`, `customer_limit_exceeded` with `limit` and `already`).
+
+With `"hold": true` the booking is `pending`: its seats are kept until `expires_at` (the event's \
+`hold_seconds` from now), to be confirmed (`POST …/confirm/`) or given back; unconfirmed, it \
+expires by itself. The confirmation mail goes out when it is confirmed.
 
 **503** comes in two kinds. `booking_busy` and `booking_unavailable`: nothing was booked; retry \
 after `Retry-After`. `booking_outcome_unknown`: the booking was still being committed when the \
@@ -66,33 +73,7 @@ answers with the booking if it was made (201, `Idempotent-Replayed: true`) and b
 otherwise."""
 
 
-class BookingRefused(ApiError):
-    """A command the booking rules refused: ``{"detail", "code"}``, plus the reference's
-    ``non_field_errors`` for ticket types that are not the event's."""
-
-    def __init__(self, refusal: Refused) -> None:
-        status = REFUSAL_STATUS.get(refusal.reason, 400)
-        super().__init__(refusal.detail, code=refusal.reason.value, status=status)
-
-    def body(self) -> dict[str, Any]:
-        body = super().body()
-        if self.code == Reason.INVALID_TICKET_TYPES:
-            body["non_field_errors"] = [self.detail]
-        return body
-
-
-def answered(outcome: Outcome) -> Booked | Cancelled:
-    """What was done; raises the HTTP error of a refusal or of a command not done."""
-    if isinstance(outcome, Refused):
-        raise BookingRefused(outcome)
-    if isinstance(outcome, NotDone):
-        raise ServiceUnavailable(
-            outcome.detail, code=outcome.kind.value, headers={"Retry-After": "1"}
-        )
-    return outcome
-
-
-def _idempotency_key(request: web.Request) -> str | None:
+def idempotency_key(request: web.Request) -> str | None:
     key = request.headers.get(IDEMPOTENCY.name)
     if key is None:
         return None
@@ -105,14 +86,18 @@ def _idempotency_key(request: web.Request) -> str | None:
         ) from None
 
 
+def request_hash(sent: object) -> bytes:
+    """What an Idempotency-Key is bound to: the request's meaning, as sorted JSON."""
+    return hashlib.sha256(orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)).digest()
+
+
 def _command(user_id: int, body: BookingIn, key: str | None) -> BookTickets:
     items = tuple((item.ticket_type_id, item.quantity) for item in body.items)
     if len({type_id for type_id, _ in items}) != len(items):
         raise BookingRefused(Refused(Reason.INVALID_TICKET_TYPES, INVALID_TYPES))
     if key is None:
-        return BookTickets(user_id, items)
-    sent = orjson.dumps(body.model_dump(), option=orjson.OPT_SORT_KEYS)
-    return BookTickets(user_id, items, key, hashlib.sha256(sent).digest())
+        return BookTickets(user_id, items, hold=body.hold)
+    return BookTickets(user_id, items, key, request_hash(body.model_dump()), body.hold)
 
 
 @endpoint(
@@ -128,7 +113,7 @@ def _command(user_id: int, body: BookingIn, key: str | None) -> BookTickets:
 )
 async def create_booking(request: web.Request, user: User, body: BookingIn) -> web.Response:
     await throttle(request, BOOKING_PER_USER, str(user.id))
-    command = _command(user.id, body, _idempotency_key(request))
+    command = _command(user.id, body, idempotency_key(request))
     bookings = request.app[bookings_key]
     booked = answered(await bookings.place(body.event_id, command))
     assert isinstance(booked, Booked)
@@ -146,7 +131,8 @@ async def get_booking(request: web.Request, user: User) -> web.Response:
 
 async def _cancel_booking(request: web.Request, user: User) -> web.Response:
     reference = path_reference(request, BOOKING_NOT_FOUND)
-    answered(await request.app[bookings_key].cancel(user.id, reference))
+    command = CancelBooking(user.id, reference)
+    answered(await request.app[bookings_key].change(user.id, reference, command))
     return json_response({"detail": "Booking cancelled."})
 
 

@@ -19,7 +19,7 @@ from server.http.shapes.events import (
     TicketTypeQuery,
 )
 from server.jsonio import json_response
-from server.keys import events_key
+from server.keys import events_key, ticket_types_key
 from server.render import event_json, ticket_type_json
 from server.users import ORGANIZER, User
 
@@ -114,7 +114,7 @@ async def delete_event(request: web.Request, user: User) -> web.Response:
 @endpoint("ticket-type-list", "An event's ticket types", TYPES, returns=TicketTypePage)
 async def list_ticket_types(request: web.Request, query: TicketTypeQuery) -> web.Response:
     page = Page(query.page, query.page_size)
-    count, rows = await request.app[events_key].ticket_types(
+    count, rows = await request.app[ticket_types_key].of_event(
         path_id(request, "event_id"), query.ordering, page.size, page.offset
     )
     page.check(count)
@@ -132,7 +132,7 @@ async def list_ticket_types(request: web.Request, query: TicketTypeQuery) -> web
 async def create_ticket_type(request: web.Request, user: User, body: TicketTypeIn) -> web.Response:
     event_id = path_id(request, "event_id")
     values = body.model_dump(exclude_unset=True)
-    row = await request.app[events_key].add_ticket_type(user, event_id, values)
+    row = await request.app[ticket_types_key].add(user, event_id, values)
     return json_response(ticket_type_json(row), status=201)
 
 
@@ -148,13 +148,13 @@ def _ids(request: web.Request) -> tuple[int, int]:
     access=ORGANIZER,
 )
 async def get_ticket_type(request: web.Request, user: User) -> web.Response:
-    row = await request.app[events_key].get_ticket_type(user, *_ids(request))
+    row = await request.app[ticket_types_key].get(user, *_ids(request))
     return json_response(ticket_type_json(row))
 
 
 async def _update_ticket_type(request: web.Request, user: User, body: TicketTypeIn) -> web.Response:
     changes = body.model_dump(exclude_unset=True)
-    row = await request.app[events_key].update_ticket_type(user, *_ids(request), changes)
+    row = await request.app[ticket_types_key].update(user, *_ids(request), changes)
     return json_response(ticket_type_json(row))
 
 
@@ -184,5 +184,5 @@ partial_update_ticket_type = endpoint(
     errors=(409,),
 )
 async def delete_ticket_type(request: web.Request, user: User) -> web.Response:
-    await request.app[events_key].delete_ticket_type(user, *_ids(request))
+    await request.app[ticket_types_key].delete(user, *_ids(request))
     return web.Response(status=204)

@@ -164,6 +164,8 @@ def _errors(path: str, endpoint: Endpoint) -> list[int]:
         errors.add(403)
     if endpoint.body is not None:
         errors.update(BODY_ERRORS)
+    if endpoint.headers:
+        errors.add(400)  # a header the declaration refuses
     if endpoint.query is not None:
         errors.add(400)
         if "page" in endpoint.query.model_fields:

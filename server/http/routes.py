@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.http import accounts, bookings, docs, events, health, pages
+from server.http import accounts, bookings, docs, events, health, holds, pages
 from server.http.endpoints import ENDPOINTS, Endpoint, Handler
 from server.http.openapi import OpenApi, build_document
 from server.keys import openapi_key
@@ -69,6 +69,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", BOOKING, B.get_booking),
     Route("PUT", BOOKING + "/cancel", B.cancel_booking),
     Route("PATCH", BOOKING + "/cancel", B.partial_cancel_booking),
+    Route("POST", BOOKING + "/confirm", holds.confirm_hold),
+    Route("POST", BOOKING + "/extend", holds.extend_hold),
     Route("GET", "/api/users/me/bookings", B.my_bookings),
     Route("GET", EVENT + "/bookings", B.event_bookings),
     Route("GET", "/ws/events/{event_id}", live.event_socket),

@@ -21,7 +21,9 @@
     if (!item) {
       item = document.createElement("li");
       item.dataset.ticketTypeId = String(ticketType.id);
-      item.innerHTML = '<span><span class="name"></span><span class="price"></span></span><span class="left"></span>';
+      item.innerHTML =
+        '<span><span class="name"></span><span class="price"></span><span class="note"></span></span>' +
+        '<span class="left"></span>';
       types.appendChild(item);
     }
     return item;
@@ -35,22 +37,44 @@
       total.classList.add("changed");
       setTimeout(() => total.classList.remove("changed"), 400);
     }
-    $("sold").textContent = `${state.tickets_sold} of ${state.total_capacity} sold · ${state.status}`;
+    const held = state.tickets_held ? ` · ${state.tickets_held} held` : "";
+    $("sold").textContent = `${state.tickets_sold} of ${state.total_capacity} sold${held} · ${state.status}`;
     const seen = new Set();
     for (const ticketType of state.ticket_types) {
       const item = row(ticketType);
       seen.add(item.dataset.ticketTypeId);
       item.querySelector(".name").textContent = ticketType.name;
       item.querySelector(".price").textContent = ticketType.price;
+      const typeHeld = ticketType.quantity_held ? ` · ${ticketType.quantity_held} held` : "";
       item.querySelector(".left").textContent = ticketType.is_active
-        ? `${ticketType.quantity_available} left`
+        ? `${ticketType.quantity_available} left${typeHeld}`
         : `${ticketType.quantity_available} left (closed)`;
-      item.classList.toggle("gone", !ticketType.is_active || ticketType.quantity_available === 0);
+      const opens = ticketType.sales_start ? Date.parse(ticketType.sales_start) : null;
+      const note = item.querySelector(".note");
+      note.dataset.opens = !ticketType.on_sale && opens && opens > Date.now() ? String(opens) : "";
+      note.textContent = ticketType.on_sale || note.dataset.opens ? "" : "sales closed";
+      item.classList.toggle(
+        "gone", !ticketType.is_active || !ticketType.on_sale || ticketType.quantity_available === 0,
+      );
     }
+    countdown();
     for (const item of [...types.children]) {
       if (!seen.has(item.dataset.ticketTypeId)) item.remove();
     }
   };
+
+  // "sales open in 1 h 02 min 05 s", every second, for each type not yet on sale.
+  const countdown = () => {
+    for (const note of types.querySelectorAll(".note[data-opens]")) {
+      if (!note.dataset.opens) continue;
+      const left = Math.max(0, Math.round((Number(note.dataset.opens) - Date.now()) / 1000));
+      const parts = [[Math.floor(left / 86400), "d"], [Math.floor(left / 3600) % 24, "h"],
+        [Math.floor(left / 60) % 60, "min"], [left % 60, "s"]];
+      const shown = parts.filter(([n], i) => n > 0 || i === 3).map(([n, unit]) => `${n} ${unit}`);
+      note.textContent = `sales open in ${shown.join(" ")}`;
+    }
+  };
+  setInterval(countdown, 1000);
 
   const connect = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";

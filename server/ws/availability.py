@@ -26,7 +26,10 @@ async def load_availability(pool: asyncpg.Pool, q: Queries, event_id: int) -> Fr
         "status": row["status"],
         "total_capacity": row["total_capacity"],
         "tickets_sold": row["tickets_sold"],
+        "tickets_held": row["tickets_held"],
         "tickets_available": row["tickets_available"],
+        "sales_start": row["sales_start"],
+        "sales_end": row["sales_end"],
         "ticket_types": orjson.Fragment(row["ticket_types"]),
     }
     return row["seq"], orjson.dumps(message)

@@ -1,28 +1,35 @@
 -- name: lock_event_for_booking
 -- The batch's locks in one round trip: the event row first (the ticket types' CTE needs it),
 -- then its ticket types in id order. now() is the transaction's timestamp: it marks what this
--- batch wrote. An event without ticket types comes back as one row with null type columns.
+-- batch wrote. next_expiry: the earliest pending hold's end (due ones are expired first).
+-- An event without ticket types comes back as one row with null type columns.
 WITH event AS (
-    SELECT id, name, status, start_time, total_capacity, tickets_sold, seq,
-           now() AS stamp
+    SELECT id, name, status, start_time, total_capacity, tickets_sold, tickets_held, seq,
+           hold_seconds, max_tickets_per_booking, max_tickets_per_customer, sales_start,
+           sales_end, next_transition_at, now() AS stamp,
+           (SELECT min(b.expires_at) FROM bookings b
+            WHERE b.event_id = $1 AND b.status = 'pending') AS next_expiry
     FROM events WHERE id = $1
     FOR UPDATE
 ), types AS (
-    SELECT id, name, price, quantity_available, quantity_sold, is_active
+    SELECT id, name, price, quantity_available, quantity_held, quantity_sold, is_active,
+           sales_start, sales_end
     FROM ticket_types
     WHERE event_id = $1 AND EXISTS (SELECT 1 FROM event)
     ORDER BY id
     FOR UPDATE
 )
 SELECT event.*, types.id AS type_id, types.name AS type_name, types.price,
-       types.quantity_available, types.quantity_sold, types.is_active
+       types.quantity_available, types.quantity_held, types.quantity_sold, types.is_active,
+       types.sales_start AS type_sales_start, types.sales_end AS type_sales_end
 FROM event LEFT JOIN types ON true
 ORDER BY types.id;
 
 -- name: lock_late_ticket_types
 -- The event's ticket types added by a transaction that lock_event_for_booking waited for: its
 -- snapshot, taken before the wait, did not show them; they are committed now.
-SELECT id, name, price, quantity_available, quantity_sold, is_active
+SELECT id, name, price, quantity_available, quantity_held, quantity_sold, is_active,
+       sales_start, sales_end
 FROM ticket_types WHERE id = ANY($1::bigint[]) AND event_id = $2
 ORDER BY id
 FOR UPDATE;
@@ -31,23 +38,42 @@ FOR UPDATE;
 -- Those of the ids that exist (when the event's own are known: those of other events).
 SELECT id FROM ticket_types WHERE id = ANY($1::bigint[]);
 
--- name: lock_bookings_to_cancel
-SELECT id, booking_reference, user_id, status
-FROM bookings WHERE booking_reference = ANY($1::uuid[]) AND event_id = $2
+-- name: lock_bookings
+-- The bookings a batch works on: those its commands name ($2), and, with $3, the pending holds
+-- whose time has run out.
+SELECT id, booking_reference, user_id, status, created_at, updated_at, expires_at
+FROM bookings
+WHERE event_id = $1
+  AND (booking_reference = ANY($2::uuid[])
+       OR ($3 AND status = 'pending' AND expires_at <= now()))
 ORDER BY id
 FOR UPDATE;
 
 -- name: booking_items_of
-SELECT booking_id, ticket_type_id, quantity FROM booking_items WHERE booking_id = ANY($1::bigint[]);
+SELECT booking_id, id, ticket_type_id, quantity, price_at_booking
+FROM booking_items WHERE booking_id = ANY($1::bigint[])
+ORDER BY booking_id, id;
+
+-- name: customer_tickets
+-- The tickets each of these users has for the event, confirmed and pending (the limit per
+-- customer counts both); read under the event's lock, so no racing booking is missed.
+SELECT b.user_id, sum(i.quantity)::integer AS tickets
+FROM bookings b JOIN booking_items i ON i.booking_id = b.id
+WHERE b.event_id = $1 AND b.user_id = ANY($2::bigint[]) AND b.status IN ('confirmed', 'pending')
+GROUP BY b.user_id;
 
 -- name: apply_batch
--- Everything a batch writes, in one statement: new bookings and their items, cancellations,
--- the ticket types' and the event's new counts (computed under this transaction's locks),
--- the Idempotency-Keys' bookings, and a mail to each booking's owner in the outbox, committed
--- (or not) with the booking. $2.. are lists of the typed rows of migration 0006.
+-- Everything a batch writes, in one statement: new bookings (confirmed, or pending holds) and
+-- their items, changed bookings (cancelled, confirmed, extended, expired), the ticket types'
+-- and the event's new counts (computed under this transaction's locks), the Idempotency-Keys'
+-- bookings, and the owners' mails in the outbox, committed (or not) with the booking. $2.. are
+-- lists of the typed rows of migrations 0006-0007; $10: a sales window opened or closed.
 WITH new_bookings AS (
-    INSERT INTO bookings (booking_reference, user_id, event_id, total_price)
-    SELECT b.reference, b.user_id, $1, b.total FROM unnest($2::batch_booking[]) AS b
+    INSERT INTO bookings (booking_reference, user_id, event_id, total_price, status, expires_at,
+                          confirmed_at)
+    SELECT b.reference, b.user_id, $1, b.total, b.status, b.expires_at,
+           CASE WHEN b.status = 'confirmed' THEN now() END
+    FROM unnest($2::batch_booking[]) AS b
     RETURNING id, booking_reference
 ), new_items AS (
     INSERT INTO booking_items (booking_id, ticket_type_id, quantity, price_at_booking)
@@ -56,18 +82,26 @@ WITH new_bookings AS (
     JOIN new_bookings nb ON nb.booking_reference = i.reference
     ORDER BY i.n
     RETURNING id
-), cancelled AS (
-    UPDATE bookings SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-    WHERE id = ANY($4::bigint[])
+), changed AS (
+    UPDATE bookings b
+    SET status = c.status, expires_at = c.expires_at, updated_at = now(),
+        cancelled_at = CASE WHEN c.status = 'cancelled' THEN now() ELSE b.cancelled_at END,
+        confirmed_at = CASE WHEN c.status = 'confirmed' THEN coalesce(b.confirmed_at, now())
+                            ELSE b.confirmed_at END
+    FROM unnest($4::batch_change[]) AS c
+    WHERE b.id = c.booking_id
 ), counts AS (
     UPDATE ticket_types t
-    SET quantity_available = c.available, quantity_sold = c.sold, updated_at = now()
+    SET quantity_available = c.available, quantity_held = c.held, quantity_sold = c.sold,
+        updated_at = now()
     FROM unnest($5::batch_count[]) AS c
     WHERE t.id = c.ticket_type_id
 ), keys AS (
-    UPDATE idempotency_keys k SET booking_id = nb.id
+    -- A key names a new booking (booked, or held) or one that exists (a hold confirmed).
+    UPDATE idempotency_keys k SET booking_id = coalesce(nb.id, b.id)
     FROM unnest($6::batch_key[]) AS ik
-    JOIN new_bookings nb ON nb.booking_reference = ik.reference
+    LEFT JOIN new_bookings nb ON nb.booking_reference = ik.reference
+    LEFT JOIN bookings b ON b.booking_reference = ik.reference
     WHERE k.user_id = ik.user_id AND k.key = ik.key
 ), mails AS (
     INSERT INTO outbox (recipient, subject, body)
@@ -76,15 +110,17 @@ WITH new_bookings AS (
     JOIN users u ON u.id = m.user_id
     ORDER BY m.n
 )
-UPDATE events SET tickets_sold = $8, seq = seq + 1
+UPDATE events
+SET tickets_sold = $8, tickets_held = $9, seq = seq + 1,
+    next_transition_at = CASE WHEN $10 THEN next_sales_transition($1) ELSE next_transition_at END
 WHERE id = $1
 -- The new items' ids in the order of $3 (identity values follow the insert's ORDER BY).
-RETURNING seq, ARRAY(SELECT id FROM new_items ORDER BY id) AS item_ids;
+RETURNING seq, next_transition_at, ARRAY(SELECT id FROM new_items ORDER BY id) AS item_ids;
 
 -- name: batch_committed
--- After an ambiguous failure: did the batch stamped $3 commit? (Its bookings or cancellations.)
+-- After an ambiguous failure: did the batch stamped $3 commit? (Its bookings or changes.)
 SELECT EXISTS (SELECT 1 FROM bookings WHERE booking_reference = ANY($1::uuid[]))
-    OR EXISTS (SELECT 1 FROM bookings WHERE id = ANY($2::bigint[]) AND cancelled_at = $3);
+    OR EXISTS (SELECT 1 FROM bookings WHERE id = ANY($2::bigint[]) AND updated_at = $3);
 
 -- name: claim_idempotency_key
 -- The key is this command's when it is new, or when the stored one is older than 24 hours:
@@ -110,7 +146,7 @@ SELECT event_id FROM bookings WHERE booking_reference = $1 AND user_id = $2;
 
 -- name: booking_details
 SELECT b.id, b.booking_reference, b.user_id, b.event_id, e.name AS event_name, b.status, b.created_at,
-       b.updated_at, b.cancelled_at, b.total_price, u.username
+       b.updated_at, b.cancelled_at, b.expires_at, b.total_price, u.username
 FROM bookings b
 JOIN events e ON e.id = b.event_id
 JOIN users u ON u.id = b.user_id
@@ -148,3 +184,11 @@ SELECT booking_reference FROM bookings
 WHERE event_id = $1 AND ($2::text IS NULL OR status = $2)
 ORDER BY created_at DESC, id DESC
 LIMIT $3 OFFSET $4;
+
+-- name: due_events
+-- Events with something due (a hold whose time ran out, a sales window that opened or closed),
+-- for the sweeper: their actors do it (and those of the other instances find it done).
+SELECT event_id AS id FROM bookings WHERE status = 'pending' AND expires_at <= now()
+UNION
+SELECT id FROM events WHERE next_transition_at <= now()
+LIMIT $1;

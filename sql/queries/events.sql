@@ -24,9 +24,14 @@ ORDER BY {order_by}
 LIMIT $4 OFFSET $5;
 
 -- name: insert_event
-INSERT INTO events (organizer_id, name, description, location, start_time, end_time, total_capacity, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO events (organizer_id, name, description, location, start_time, end_time,
+                    total_capacity, status, hold_seconds, max_tickets_per_booking,
+                    max_tickets_per_customer, sales_start, sales_end)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 RETURNING id;
+
+-- name: event_organizer
+SELECT organizer_id FROM events WHERE id = $1;
 
 -- name: lock_event
 -- Every change to an event or its ticket types takes this lock first, then the ticket types'
@@ -37,11 +42,14 @@ FOR UPDATE;
 -- name: update_event
 UPDATE events
 SET name = $2, description = $3, location = $4, start_time = $5, end_time = $6,
-    total_capacity = $7, status = $8, updated_at = now(), seq = seq + 1
+    total_capacity = $7, status = $8, hold_seconds = $9, max_tickets_per_booking = $10,
+    max_tickets_per_customer = $11, sales_start = $12, sales_end = $13, updated_at = now()
 WHERE id = $1;
 
--- name: bump_event_seq
-UPDATE events SET seq = seq + 1 WHERE id = $1;
+-- name: touch_event
+-- After any change to an event or its ticket types: a new version for live subscribers, and
+-- its next sales-window boundary afresh (its actor or the sweeper publishes it when it passes).
+UPDATE events SET seq = seq + 1, next_transition_at = next_sales_transition($1) WHERE id = $1;
 
 -- name: event_has_bookings
 SELECT EXISTS (SELECT 1 FROM bookings WHERE event_id = $1);
@@ -53,24 +61,36 @@ DELETE FROM events WHERE id = $1;
 SELECT id FROM ticket_types WHERE event_id = $1 ORDER BY id FOR UPDATE;
 
 -- name: cancel_event_bookings
--- The event's confirmed bookings are cancelled and their tickets given back, in one statement.
-WITH cancelled AS (
-    UPDATE bookings SET status = 'cancelled', cancelled_at = now(), updated_at = now()
-    WHERE event_id = $1 AND status = 'confirmed'
-    RETURNING id
+-- The event's confirmed bookings and pending holds are cancelled and their tickets given back
+-- (sold ones, held ones), in one statement.
+WITH targets AS (
+    SELECT id, status FROM bookings
+    WHERE event_id = $1 AND status IN ('confirmed', 'pending')
+    FOR UPDATE
+), cancelled AS (
+    UPDATE bookings b
+    SET status = 'cancelled', cancelled_at = now(), updated_at = now(), expires_at = NULL
+    FROM targets
+    WHERE b.id = targets.id
+    RETURNING b.id, targets.status AS was
 ), released AS (
-    SELECT i.ticket_type_id, sum(i.quantity)::integer AS quantity
+    SELECT i.ticket_type_id,
+           coalesce(sum(i.quantity) FILTER (WHERE c.was = 'confirmed'), 0)::integer AS sold,
+           coalesce(sum(i.quantity) FILTER (WHERE c.was = 'pending'), 0)::integer AS held
     FROM booking_items i JOIN cancelled c ON c.id = i.booking_id
     GROUP BY i.ticket_type_id
 ), types AS (
     UPDATE ticket_types t
-    SET quantity_available = t.quantity_available + r.quantity,
-        quantity_sold = t.quantity_sold - r.quantity,
+    SET quantity_available = t.quantity_available + r.sold + r.held,
+        quantity_sold = t.quantity_sold - r.sold,
+        quantity_held = t.quantity_held - r.held,
         updated_at = now()
     FROM released r WHERE t.id = r.ticket_type_id
-    RETURNING r.quantity
+    RETURNING r.sold, r.held
 )
-UPDATE events SET tickets_sold = tickets_sold - COALESCE((SELECT sum(quantity) FROM types), 0)
+UPDATE events
+SET tickets_sold = tickets_sold - coalesce((SELECT sum(sold) FROM types), 0),
+    tickets_held = tickets_held - coalesce((SELECT sum(held) FROM types), 0)
 WHERE id = $1
 RETURNING (SELECT count(*) FROM cancelled) AS bookings_cancelled;
 

@@ -3,30 +3,30 @@ SELECT count(*) FROM ticket_types WHERE event_id = $1;
 
 -- name: list_ticket_types
 -- {order_by} is filled only from a fixed list of columns (server/events.py), never from input.
-SELECT id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at
-FROM ticket_types WHERE event_id = $1
+SELECT * FROM ticket_types_view WHERE event_id = $1
 ORDER BY {order_by}
 LIMIT $2 OFFSET $3;
 
 -- name: ticket_type_by_id
-SELECT id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at
-FROM ticket_types WHERE id = $1 AND event_id = $2;
+SELECT * FROM ticket_types_view WHERE id = $1 AND event_id = $2;
 
 -- name: lock_ticket_type
-SELECT id, name, description, price, quantity_available, quantity_sold, is_active
+SELECT id, name, description, price, quantity_available, is_active, sales_start, sales_end
 FROM ticket_types WHERE id = $1 AND event_id = $2
 FOR UPDATE;
 
 -- name: insert_ticket_type
-INSERT INTO ticket_types (event_id, name, description, price, quantity_available, is_active)
-VALUES ($1, $2, $3, $4, $5, $6)
-RETURNING id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at;
+INSERT INTO ticket_types (event_id, name, description, price, quantity_available, is_active,
+                          sales_start, sales_end)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id;
 
 -- name: update_ticket_type
 UPDATE ticket_types
-SET name = $3, description = $4, price = $5, quantity_available = $6, is_active = $7, updated_at = now()
+SET name = $3, description = $4, price = $5, quantity_available = $6, is_active = $7,
+    sales_start = $8, sales_end = $9, updated_at = now()
 WHERE id = $1 AND event_id = $2
-RETURNING id, name, description, price, quantity_available, quantity_sold, is_active, created_at, updated_at;
+RETURNING id;
 
 -- name: ticket_type_has_bookings
 SELECT EXISTS (SELECT 1 FROM booking_items WHERE ticket_type_id = $1);

@@ -12,7 +12,7 @@ from tests.support.api import Account, Api
 
 DETAIL_KEYS = {
     "booking_reference", "event_id", "event_name", "status", "created_at", "updated_at",
-    "cancelled_at", "items", "total_price",
+    "cancelled_at", "expires_at", "items", "total_price",
 }  # fmt: skip
 
 

@@ -14,6 +14,9 @@ from tests.support.bookings import insert_booking
 EVENT_KEYS = {
     "id", "organizer", "name", "description", "location", "start_time", "end_time",
     "total_capacity", "status", "created_at", "updated_at", "tickets_sold", "tickets_available",
+    # Holds, limits and sales windows (stampede-api.md §5, §6).
+    "tickets_held", "hold_seconds", "max_tickets_per_booking", "max_tickets_per_customer",
+    "sales_start", "sales_end",
 }  # fmt: skip
 
 
@@ -232,7 +235,7 @@ async def test_capacity_cannot_drop_below_what_was_sold(api: Api, database_url: 
         f"/api/events/{event['id']}/", json={"total_capacity": 5}, headers=owner.headers
     )
     assert (response.status, await response.json()) == (
-        400, {"total_capacity": ["Total capacity cannot be less than the tickets already sold (6)."]}
+        400, {"total_capacity": ["Total capacity cannot be less than the tickets already sold or held (6)."]}
     )  # fmt: skip
     ok = await api.client.patch(
         f"/api/events/{event['id']}/", json={"total_capacity": 6}, headers=owner.headers

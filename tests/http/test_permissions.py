@@ -52,6 +52,8 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "booking-detail": (401, 200, 403, 403),
     "booking-cancel": (401, 200, 403, 403),
     "booking-partial-cancel": (401, 200, 403, 403),
+    "booking-confirm": (401, 200, 403, 403),
+    "booking-extend": (401, 200, 403, 403),
     "my-bookings": (401, 200, 403, 403),
     "event-bookings": (401, 403, 403, 200),
     "ws-event": (101, 101, 101, 101),  # availability is public: the upgrade succeeds for all
@@ -131,6 +133,8 @@ async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Rou
         attendee = callers["attendee"]
         assert attendee is not None
         body = _body(ROUTES_BY_NAME["booking-create"], None, owner, ids)
+        if route.name in ("booking-confirm", "booking-extend"):  # a hold, to check out
+            body = {**body, "hold": True}
         booking = await api.client.post("/api/bookings/", json=body, headers=attendee.headers)
         reference = (await booking.json())["booking_reference"]
     path = (

@@ -12,6 +12,8 @@ from tests.support.bookings import insert_booking
 TYPE_KEYS = {
     "id", "name", "description", "price", "quantity_available", "quantity_sold", "is_active",
     "created_at", "updated_at",
+    # Holds and sales windows (stampede-api.md §5, §6).
+    "quantity_held", "sales_start", "sales_end", "on_sale",
 }  # fmt: skip
 
 

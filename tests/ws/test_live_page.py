@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from playwright.async_api import Browser, expect
 
 from server.config import Config
@@ -58,3 +60,38 @@ async def test_an_unknown_event_says_so_and_stops(api: Api, browser: Browser) ->
     await page.goto(str(api.client.make_url("/events/987654/live")))
     await expect(page.locator("#connection")).to_have_text("no such event")
     assert await page.text_content("#event-name") == "No such event"
+
+
+async def test_the_page_shows_held_seats_and_counts_down_to_the_sales(
+    api: Api, config: Config, database_url: str, browser: Browser
+) -> None:
+    owner = await api.organizer()
+    opens = datetime.now(UTC) + timedelta(hours=2, minutes=3)
+    event = await api.event(owner, name="Presale", total_capacity=100)
+    now_on = await api.ticket_type(owner, event["id"], name="Now", quantity_available=10)
+    later = await api.ticket_type(
+        owner, event["id"], name="Later", quantity_available=10, sales_start=opens.isoformat()
+    )
+    [member] = await make_users(database_url, config.jwt_secret or "", 1)
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(str(api.client.make_url(f"/events/{event['id']}/live")))
+    later_row = page.locator(f"[data-ticket-type-id='{later['id']}']")
+    await expect(later_row).to_contain_text("sales open in 2 h 2 min")  # counting down
+    first = await later_row.locator(".note").text_content()
+    await expect(later_row.locator(".note")).not_to_have_text(first or "", timeout=3000)
+
+    body = {
+        "event_id": event["id"],
+        "items": [{"ticket_type_id": now_on["id"], "quantity": 3}],
+        "hold": True,
+    }
+    assert (
+        await api.client.post("/api/bookings/", json=body, headers=member.headers)
+    ).status == 201
+    now_row = page.locator(f"[data-ticket-type-id='{now_on['id']}']")
+    await expect(now_row).to_contain_text("7 left · 3 held", timeout=3000)
+    await expect(page.locator("#sold")).to_contain_text("3 held")
+    await expect(page.locator("#available-total")).to_have_text("7")
+    assert errors == []

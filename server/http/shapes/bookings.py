@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 MAX_ITEMS = 100
-BookingStatus = Literal["pending", "confirmed", "cancelled"]
+BookingStatus = Literal["pending", "confirmed", "cancelled", "expired"]
 BOOKING_STATUSES: tuple[BookingStatus, ...] = get_args(BookingStatus)
 # "Repeat a booking safely": printable ASCII, as a header can carry it.
 IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x20-\x7e]{1,255}$")]
@@ -39,6 +39,9 @@ class BookingItemIn(In):
 class BookingIn(In):
     event_id: Id
     items: Annotated[list[BookingItemIn], Field(min_length=1, max_length=MAX_ITEMS)]
+    hold: bool = Field(
+        False, description="Keep the seats for the event's hold time, to confirm or give back."
+    )
 
 
 class BookingItemOut(Out):
@@ -56,6 +59,7 @@ class BookingOut(Out):
     created_at: datetime
     updated_at: datetime
     cancelled_at: datetime | None
+    expires_at: datetime | None = Field(description="A pending hold's end; null otherwise.")
     items: list[BookingItemOut]
     total_price: Annotated[str, money_text]
 

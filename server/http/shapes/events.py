@@ -30,6 +30,13 @@ CHOICE_FILTER = Says("Select a valid choice. {input} is not one of the available
 ORDERING = "A field to sort by, `-` in front for descending: "
 
 
+Limit = Annotated[int, Field(ge=1, le=MAX_INT), WholeNumber]
+SalesStart = Annotated[
+    Moment | None, Field(description="Sales open then (none: open from the start).")
+]
+SalesEnd = Annotated[Moment | None, Field(description="Sales close then (none: never).")]
+
+
 class EventIn(In):
     name: Annotated[str, StringConstraints(min_length=1, max_length=255), Text]
     description: Annotated[str, RawText] = ""
@@ -38,6 +45,22 @@ class EventIn(In):
     end_time: Moment | None = None
     total_capacity: Annotated[int, Field(ge=1, le=MAX_INT), WholeNumber]
     status: EventStatus = "upcoming"
+    hold_seconds: Annotated[
+        int,
+        Field(ge=5, le=7200, description="How long a hold keeps its seats (seconds)."),
+        WholeNumber,
+    ] = 600
+    max_tickets_per_booking: Annotated[
+        Limit | None, Field(description="Most tickets in one booking (none: no limit).")
+    ] = None
+    max_tickets_per_customer: Annotated[
+        Limit | None,
+        Field(
+            description="Most tickets one customer may have, confirmed and held (none: no limit)."
+        ),
+    ] = None
+    sales_start: SalesStart = None
+    sales_end: SalesEnd = None
 
 
 class EventOut(Out, EventIn):
@@ -45,7 +68,8 @@ class EventOut(Out, EventIn):
     organizer: str = Field(description="The organizer's username.")
     created_at: datetime
     updated_at: datetime
-    tickets_sold: int
+    tickets_sold: int = Field(description="Confirmed tickets.")
+    tickets_held: int = Field(description="Tickets in pending holds.")
     tickets_available: int = Field(description="What can still be booked right now.")
 
 
@@ -72,12 +96,16 @@ class TicketTypeIn(In):
         int, Field(ge=0, le=MAX_INT, description="Remaining stock."), WholeNumber
     ]
     is_active: bool = True
+    sales_start: SalesStart = None
+    sales_end: SalesEnd = None
 
 
 class TicketTypeOut(Out, TicketTypeIn):
     price: Annotated[str, money_text]  # type: ignore[assignment]  # written as text
     id: int
-    quantity_sold: int
+    quantity_held: int = Field(description="In pending holds.")
+    quantity_sold: int = Field(description="Confirmed.")
+    on_sale: bool = Field(description="Inside both the event's sales window and its own.")
     created_at: datetime
     updated_at: datetime
 
