@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import accounts, auth, bookings, events, mail, purge, ticket_types
+from server import accounts, auth, bookings, events, mail, purge, ticket_types, waitlist
 from server.accounts import Accounts
 from server.actors import sweeper, transaction
 from server.actors.actor import ActorSettings
@@ -17,6 +18,7 @@ from server.actors.registry import ActorRegistry
 from server.actors.sweeper import sweep
 from server.actors.transaction import BatchRunner
 from server.auth import auth_middleware
+from server.booking.outcomes import Closed, Offered
 from server.bookings import Bookings
 from server.config import Config
 from server.db import Queries, apply_migrations, connect_pool
@@ -39,6 +41,7 @@ from server.keys import (
     redis_key,
     ticket_types_key,
     user_cache_key,
+    waitlist_key,
 )
 from server.mail import Mailer, SmtpTarget
 from server.purge import Purger
@@ -46,8 +49,10 @@ from server.ratelimit import RateLimiter
 from server.ticket_types import TicketTypes
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
+from server.waitlist import Waitlist
 from server.ws import hub as live_hub
 from server.ws.hub import Hub
+from server.ws.personal import waitlist_message
 
 __all__ = ["create_app"]
 
@@ -72,6 +77,7 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         *bookings.QUERIES,
         *live_hub.QUERIES,
         *purge.QUERIES,
+        *waitlist.QUERIES,
     )
     pool = await connect_pool(
         config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
@@ -126,9 +132,11 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     )
     hub = app[hub_key]
 
-    def availability_changed(event_id: int) -> None:
+    def availability_changed(event_id: int, settle: bool) -> None:
         hub.changed(event_id)
         mailer.wake()  # an event's cancellation mails its attendees
+        if settle:  # its waiting list may have seats to offer, or to close
+            app[actors_key].tick(event_id)
 
     app[events_key] = Events(pool, queries, availability_changed)
     app[ticket_types_key] = TicketTypes(pool, queries, availability_changed)
@@ -167,7 +175,7 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
         BatchRunner(
             app[pool_key],
             app[queries_key],
-            mail.booking_notice,
+            mail.Notices(config.base_url),
             retry_seconds=0.6 * config.booking_timeout,
         ),
         settings,
@@ -175,8 +183,10 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
     )
     registry.on_commit.append(app[hub_key].changed)  # after each commit, never before
     registry.on_commit.append(lambda _event, _seq: app[mailer_key].wake())  # its mails
+    registry.on_settled.append(functools.partial(tell_waitlist, app[hub_key]))
     app[actors_key] = registry
     app[bookings_key] = Bookings(app[pool_key], app[queries_key], registry)
+    app[waitlist_key] = Waitlist(app[pool_key], app[queries_key], registry)
     sweeping = asyncio.create_task(
         sweep(app[pool_key], app[queries_key], registry, config.sweep_interval_ms / 1000),
         name="sweeper",
@@ -204,6 +214,12 @@ async def live_context(app: web.Application) -> AsyncIterator[None]:
 async def close_websockets(app: web.Application) -> None:
     """First phase of shutdown: tell every websocket we are going away (1001)."""
     await app[hub_key].close_sockets()
+
+
+def tell_waitlist(hub: Hub, event_id: int, settled: Sequence[Offered | Closed]) -> None:
+    """Each waiting-list entry offered seats, or closed, is told so on its user's sockets."""
+    for done in settled:
+        hub.tell(*waitlist_message(event_id, done))
 
 
 def create_app(config: Config) -> web.Application:

@@ -21,6 +21,7 @@ __all__ = [
     "reads_tokens",
     "require_role",
     "require_user",
+    "user_for_token",
 ]
 
 QUERIES = ("user_by_id",)
@@ -80,11 +81,16 @@ async def _authenticate(request: web.Request, header: str) -> User | None:
             "Authorization header must contain two space-delimited values",
             code="bad_authorization_header",
         )
+    return await user_for_token(request.app, token)
+
+
+async def user_for_token(app: web.Application, token: str) -> User:
+    """The active user an access token names; Unauthorized, saying why, for any other."""
     try:
-        user_id, issued_at = decode_token(request.app[jwt_key_key], token, "access")
+        user_id, issued_at = decode_token(app[jwt_key_key], token, "access")
     except ValueError as exc:
         raise TokenInvalid(str(exc)) from None
-    user = await _cached_user(request.app, user_id)
+    user = await _cached_user(app, user_id)
     if user is None:
         raise Unauthorized("User not found", code="user_not_found")
     if not user.is_active:

@@ -72,7 +72,7 @@ class Bookings:
         if event_id is None:
             event_id = await self.pool.fetchval(self.queries["booking_event"], reference, user_id)
             if event_id is None:
-                return Refused(Reason.BOOKING_NOT_FOUND, BOOKING_NOT_FOUND)
+                return Refused(Reason.NOT_FOUND, BOOKING_NOT_FOUND)
             self.event_of.put(reference, event_id)
         return await self.actors.ask(event_id, command)
 

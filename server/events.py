@@ -16,7 +16,7 @@ import asyncpg
 
 from server.db import Queries
 from server.errors import Conflict, FieldErrors, NotFound, PermissionDenied
-from server.mail import booking_cancelled_mail
+from server.mail import booking_cancelled_mail, waitlist_closed_mail
 from server.users import User
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "TICKET_TYPE_ORDERING",
     "EventFilters",
     "Events",
+    "OnChange",
     "check_window",
     "locked_event",
     "order_by",
@@ -35,6 +36,7 @@ QUERIES = (
     "event_by_id", "count_events", "list_events", "insert_event", "lock_event", "update_event",
     "touch_event", "event_has_bookings", "delete_event", "lock_ticket_types",
     "cancel_event_bookings", "enqueue_event_cancellation_mails", "deactivate_ticket_types",
+    "close_event_waitlist",
 )  # fmt: skip
 EVENT_ORDERING = ("start_time", "total_capacity", "created_at")
 TICKET_TYPE_ORDERING = (
@@ -47,12 +49,12 @@ EVENT_NOT_FOUND = "No Event matches the given query."
 EVENT_FIELDS = (
     "name", "description", "location", "start_time", "end_time", "total_capacity", "status",
     "hold_seconds", "max_tickets_per_booking", "max_tickets_per_customer", "sales_start",
-    "sales_end",
+    "sales_end", "waitlist_offer_seconds",
 )  # fmt: skip
 EVENT_DEFAULTS = {
     "description": "", "end_time": None, "status": "upcoming", "hold_seconds": 600,
     "max_tickets_per_booking": None, "max_tickets_per_customer": None, "sales_start": None,
-    "sales_end": None,
+    "sales_end": None, "waitlist_offer_seconds": 3600,
 }  # fmt: skip
 
 
@@ -118,7 +120,12 @@ async def locked_event(
         yield conn, event
 
 
-def _ignore(event_id: int) -> None:
+# Called after each committed change to an event's availability, with its id and whether its
+# waiting list is to be settled now (the change may have freed seats to offer, or closed it).
+OnChange = Callable[[int, bool], None]
+
+
+def _ignore(event_id: int, settle: bool) -> None:
     pass
 
 
@@ -126,8 +133,7 @@ def _ignore(event_id: int) -> None:
 class Events:
     pool: asyncpg.Pool
     queries: Queries
-    # Called with the event's id after each committed change to its availability.
-    on_change: Callable[[int], None] = _ignore
+    on_change: OnChange = _ignore
 
     async def get(self, event_id: int) -> asyncpg.Record:
         row = await self.pool.fetchrow(self.queries["event_by_id"], event_id)
@@ -178,19 +184,21 @@ class Events:
             if values["status"] == "cancelled" and event["status"] != "cancelled":
                 await self._cancel(conn, event_id, event["name"])
             await conn.execute(self.queries["update_event"], event_id, *values.values())
-            await conn.execute(self.queries["touch_event"], event_id)
-        self.on_change(event_id)
+            settle = await conn.fetchval(self.queries["touch_event"], event_id)
+        self.on_change(event_id, bool(settle))
         return await self.get(event_id)
 
     async def _cancel(self, conn: asyncpg.Connection, event_id: int, name: str) -> None:
-        """Cancel every confirmed booking and pending hold (tickets given back, owners mailed)
-        and close the ticket types."""
+        """Cancel every confirmed booking and pending hold (tickets given back, owners mailed),
+        close the waiting list (its users mailed) and the ticket types."""
         await conn.execute(self.queries["lock_ticket_types"], event_id)
         await conn.execute(self.queries["cancel_event_bookings"], event_id)
         subject, body = booking_cancelled_mail(name, "{reference}")
         await conn.execute(
             self.queries["enqueue_event_cancellation_mails"], event_id, subject, body
         )
+        subject, body = waitlist_closed_mail(name, "{ticket_type}")
+        await conn.execute(self.queries["close_event_waitlist"], event_id, subject, body)
         await conn.execute(self.queries["deactivate_ticket_types"], event_id)
 
     async def delete(self, user: User, event_id: int) -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from server.ratelimit import RateLimiter
     from server.ticket_types import TicketTypes
     from server.users import UserCache
+    from server.waitlist import Waitlist
     from server.ws.hub import Hub
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "redis_key",
     "ticket_types_key",
     "user_cache_key",
+    "waitlist_key",
 ]
 
 config_key: web.AppKey[Config] = web.AppKey("config")
@@ -58,6 +60,7 @@ events_key: web.AppKey[Events] = web.AppKey("events")
 ticket_types_key: web.AppKey[TicketTypes] = web.AppKey("ticket_types")
 actors_key: web.AppKey[ActorRegistry] = web.AppKey("actors")
 bookings_key: web.AppKey[Bookings] = web.AppKey("bookings")
+waitlist_key: web.AppKey[Waitlist] = web.AppKey("waitlist")
 user_cache_key: web.AppKey[UserCache] = web.AppKey("user_cache")
 hub_key: web.AppKey[Hub] = web.AppKey("hub")
 limiter_key: web.AppKey[RateLimiter] = web.AppKey("limiter")

@@ -20,15 +20,16 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 import asyncpg
 
-from server.booking.outcomes import Booked, Cancelled, Confirmed, Outcome
+from server.booking.outcomes import Booked, Cancelled, Closed, Confirmed, Offered, Outcome, Settled
 from server.db import DATABASE_ERRORS, Queries
 
 __all__ = [
     "Mailer",
+    "Notices",
     "SmtpTarget",
     "booking_cancelled_mail",
     "booking_confirmed_mail",
-    "booking_notice",
+    "waitlist_closed_mail",
 ]
 
 log = logging.getLogger("stampede.mail")
@@ -181,20 +182,41 @@ class Mailer:
         return message
 
 
-def booking_notice(event_name: str, outcome: Outcome) -> tuple[str, str] | None:
-    """The mail that tells a booking's owner what a batch did to it: a confirmation when it is
-    booked (a hold: when it is confirmed), a notice when it is cancelled; else none."""
-    reference = (
-        str(outcome.reference) if isinstance(outcome, Booked | Cancelled | Confirmed) else ""
-    )
-    if isinstance(outcome, Cancelled):
-        return booking_cancelled_mail(event_name, reference)
-    if (isinstance(outcome, Booked) and not outcome.held) or (
-        isinstance(outcome, Confirmed) and not outcome.already
-    ):
-        lines = [(line.name, line.quantity, line.price) for line in outcome.lines]
-        return booking_confirmed_mail(event_name, reference, lines, outcome.total)
-    return None
+@dataclass(frozen=True, slots=True)
+class Notices:
+    """The mails that tell a booking's owner, or a waiting entry's, what a batch did: a
+    confirmation when a booking is made (a hold: when it is confirmed), a notice when it is
+    cancelled, an offer with its confirm link, a waiting list closed; else none."""
+
+    base_url: str  # PUBLIC_BASE_URL: links in mails start with it
+
+    def __call__(self, event_name: str, outcome: Outcome | Settled) -> tuple[str, str] | None:
+        if isinstance(outcome, Cancelled):
+            return booking_cancelled_mail(event_name, str(outcome.reference))
+        if isinstance(outcome, Offered):
+            return self._offer(event_name, outcome)
+        if isinstance(outcome, Closed):
+            return waitlist_closed_mail(event_name, outcome.type_name)
+        if (isinstance(outcome, Booked) and not outcome.held) or (
+            isinstance(outcome, Confirmed) and not outcome.already
+        ):
+            lines = [(line.name, line.quantity, line.price) for line in outcome.lines]
+            return booking_confirmed_mail(event_name, str(outcome.reference), lines, outcome.total)
+        return None
+
+    def _offer(self, event_name: str, offer: Offered) -> tuple[str, str]:
+        hold = offer.hold
+        assert hold.expires_at is not None
+        until = hold.expires_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        body = (
+            f"Seats came free for {event_name}, and they are yours to take: "
+            f"{offer.entry.quantity} x {offer.type_name}, {hold.total:.2f} in all.\n\n"
+            f"They are held for you until {until}. To buy them, confirm the booking:\n"
+            f"  POST {self.base_url}/api/bookings/{hold.reference}/confirm/\n"
+            "(signed in; or confirm it in the app). Unconfirmed by then, they go to the next "
+            "person on the waiting list.\n"
+        )
+        return f"Tickets for you: {event_name}", body
 
 
 def booking_confirmed_mail(
@@ -216,3 +238,13 @@ def booking_cancelled_mail(event_name: str, reference: str) -> tuple[str, str]:
         f"Your booking {reference} for {event_name} has been cancelled and its tickets released.\n"
     )
     return f"Booking cancelled: {event_name}", body
+
+
+def waitlist_closed_mail(event_name: str, type_name: str) -> tuple[str, str]:
+    """Subject and body of the mail sent when a waiting entry closes; ``type_name`` may be the
+    placeholder ``{ticket_type}``, filled in by SQL."""
+    body = (
+        f"The waiting list for {type_name} at {event_name} has closed: those tickets are no "
+        "longer on sale, so no seats will be offered to you.\n"
+    )
+    return f"Waiting list closed: {event_name}", body

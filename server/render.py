@@ -11,6 +11,7 @@ from uuid import UUID
 from server.booking.outcomes import Receipt
 from server.http.shapes.bookings import BookingOut
 from server.http.shapes.events import EventOut, TicketTypeOut
+from server.http.shapes.waitlist import WaitlistEntryOut
 
 __all__ = [
     "booking_item_json",
@@ -20,12 +21,14 @@ __all__ = [
     "money",
     "receipt_json",
     "ticket_type_json",
+    "waitlist_entry_json",
 ]
 
 # The fields each shape declares (server/http/shapes/), in its order.
 EVENT_FIELDS = tuple(EventOut.model_fields)
 TICKET_TYPE_FIELDS = tuple(TicketTypeOut.model_fields)
 BOOKING_FIELDS = tuple(f for f in BookingOut.model_fields if f not in ("items", "total_price"))
+ENTRY_FIELDS = tuple(WaitlistEntryOut.model_fields)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -56,6 +59,10 @@ def event_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def ticket_type_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return {name: _plain(row[name]) for name in TICKET_TYPE_FIELDS}
+
+
+def waitlist_entry_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _plain(row[name]) for name in ENTRY_FIELDS}
 
 
 def booking_item_json(

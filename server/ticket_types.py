@@ -3,7 +3,6 @@ then its ticket types in id order, as the booking actor locks them)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from server.events import (
     EVENT_NOT_FOUND,
     NOT_OWNER,
     TICKET_TYPE_ORDERING,
+    OnChange,
     check_window,
     locked_event,
     order_by,
@@ -26,7 +26,7 @@ __all__ = ["QUERIES", "TicketTypes"]
 QUERIES = (
     "lock_event", "event_organizer", "touch_event", "lock_ticket_types", "count_ticket_types",
     "list_ticket_types", "ticket_type_by_id", "lock_ticket_type", "insert_ticket_type",
-    "update_ticket_type", "ticket_type_has_bookings", "delete_ticket_type",
+    "update_ticket_type", "ticket_type_has_bookings", "delete_ticket_type", "keep_for_waitlist",
 )  # fmt: skip
 TICKET_TYPE_NOT_FOUND = "No TicketType matches the given query."
 # The columns insert_ticket_type and update_ticket_type set, in their parameters' order.
@@ -41,16 +41,25 @@ TICKET_TYPE_DEFAULTS = {
 }
 
 
-def _ignore(event_id: int) -> None:
+def _ignore(event_id: int, settle: bool) -> None:
     pass
+
+
+def _for_waitlist(event: asyncpg.Record, stored: asyncpg.Record, available: int) -> int:
+    """How many of the seats an organizer adds to a type go to its waiting entries instead of
+    on sale: all of them while entries wait, as far as the event's capacity allows."""
+    added: int = available - stored["quantity_available"]
+    if added <= 0 or not stored["waiting"]:
+        return 0
+    room: int = event["total_capacity"] - event["tickets_sold"] - event["tickets_held"]
+    return max(0, min(added, room))
 
 
 @dataclass(frozen=True, slots=True)
 class TicketTypes:
     pool: asyncpg.Pool
     queries: Queries
-    # Called with the event's id after each committed change to its availability.
-    on_change: Callable[[int], None] = _ignore
+    on_change: OnChange = _ignore
 
     async def of_event(
         self, event_id: int, ordering: str | None, limit: int, offset: int
@@ -78,8 +87,8 @@ class TicketTypes:
             type_id = await self._write(
                 conn, "insert_ticket_type", event_id, *(values[f] for f in TICKET_TYPE_FIELDS)
             )
-            row = await self._touched(conn, event_id, type_id)
-        self.on_change(event_id)
+            row, settle = await self._touched(conn, event_id, type_id)
+        self.on_change(event_id, settle)
         return row
 
     async def _write(self, conn: asyncpg.Connection, query: str, *args: Any) -> int:
@@ -94,10 +103,12 @@ class TicketTypes:
 
     async def _touched(
         self, conn: asyncpg.Connection, event_id: int, type_id: int
-    ) -> asyncpg.Record:
-        """A new version of the event for live subscribers; the type as the API shows it."""
-        await conn.execute(self.queries["touch_event"], event_id)
-        return await conn.fetchrow(self.queries["ticket_type_by_id"], type_id, event_id)
+    ) -> tuple[asyncpg.Record, bool]:
+        """A new version of the event for live subscribers: the type as the API shows it, and
+        whether the event's waiting list is to be settled now."""
+        settle = await conn.fetchval(self.queries["touch_event"], event_id)
+        row = await conn.fetchrow(self.queries["ticket_type_by_id"], type_id, event_id)
+        return row, bool(settle)
 
     async def get(self, user: User, event_id: int, type_id: int) -> asyncpg.Record:
         event = await self.pool.fetchrow(
@@ -115,16 +126,20 @@ class TicketTypes:
     async def update(
         self, user: User, event_id: int, type_id: int, data: dict[str, Any]
     ) -> asyncpg.Record:
-        async with locked_event(self.pool, self.queries, user, event_id) as (conn, _):
+        async with locked_event(self.pool, self.queries, user, event_id) as (conn, event):
             await conn.execute(self.queries["lock_ticket_types"], event_id)
             stored = await conn.fetchrow(self.queries["lock_ticket_type"], type_id, event_id)
             if stored is None:
                 raise NotFound(TICKET_TYPE_NOT_FOUND)
             check_window(data, stored)
-            values = [data.get(f, stored[f]) for f in TICKET_TYPE_FIELDS]
-            await self._write(conn, "update_ticket_type", type_id, event_id, *values)
-            row = await self._touched(conn, event_id, type_id)
-        self.on_change(event_id)
+            values = {f: data.get(f, stored[f]) for f in TICKET_TYPE_FIELDS}
+            keep = _for_waitlist(event, stored, values["quantity_available"])
+            values["quantity_available"] -= keep
+            await self._write(conn, "update_ticket_type", type_id, event_id, *values.values())
+            if keep:
+                await conn.execute(self.queries["keep_for_waitlist"], type_id, event_id, keep)
+            row, settle = await self._touched(conn, event_id, type_id)
+        self.on_change(event_id, settle)
         return row
 
     async def delete(self, user: User, event_id: int, type_id: int) -> None:
@@ -138,5 +153,5 @@ class TicketTypes:
                     code="ticket_type_has_bookings",
                 )
             await conn.execute(self.queries["delete_ticket_type"], type_id)
-            await conn.execute(self.queries["touch_event"], event_id)
-        self.on_change(event_id)
+            settle = await conn.fetchval(self.queries["touch_event"], event_id)
+        self.on_change(event_id, bool(settle))

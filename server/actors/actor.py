@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from server.actors.transaction import BatchRunner, Turn
+from server.actors.transaction import BatchResult, BatchRunner, Turn
 from server.booking.commands import Command, Tick
 from server.booking.outcomes import (
     NotDone,
@@ -42,8 +42,8 @@ MAILBOX_FULL = NotDone(
 class EventActor:
     """Serialises an event's booking commands: drains what waits into one batch at a time.
 
-    ``on_commit(event_id, seq)`` runs after every batch that changed the event, never before
-    its commit; ``on_stop(actor)`` when the loop ends (idle, or closed).
+    ``on_commit(event_id, result)`` runs after every batch that changed the event, never
+    before its commit; ``on_stop(actor)`` when the loop ends (idle, or closed).
     """
 
     def __init__(
@@ -51,7 +51,7 @@ class EventActor:
         event_id: int,
         runner: BatchRunner,
         settings: ActorSettings,
-        on_commit: Callable[[int, int], None],
+        on_commit: Callable[[int, BatchResult], None],
         on_stop: Callable[[EventActor], None],
     ) -> None:
         self.event_id = event_id
@@ -218,7 +218,7 @@ class EventActor:
             self._stop_now()  # no such event: nothing to keep an actor for
         if result.seq is not None:
             try:
-                self._on_commit(self.event_id, result.seq)
+                self._on_commit(self.event_id, result)
             except Exception:
                 log.exception("event %s: on_commit failed", self.event_id)
 

@@ -9,27 +9,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from server.actors.entries import Entries
 from server.actors.idempotency import Keys, Repeat
-from server.actors.store import BookingRow, ChangeRow, ItemRow, KeyRow, Locked, MailRow, Writes
+from server.actors.rows import (
+    BookingRow,
+    ChangeRow,
+    EntryChangeRow,
+    EntryRow,
+    ItemRow,
+    KeyRow,
+    MailRow,
+    Writes,
+)
+from server.actors.store import Locked, Written
 from server.booking import rules
 from server.booking.commands import BookTickets, Command, ConfirmHold, Keyed
 from server.booking.outcomes import (
     Booked,
     Cancelled,
+    Closed,
     Confirmed,
     Expired,
     Extended,
+    Offered,
     Outcome,
     Receipt,
     ReceiptItem,
+    Settled,
 )
 from server.booking.state import BookingState, EventState
 
 __all__ = ["Notices", "Plan", "make_plan"]
 
-# The mail (subject, body) that tells a booking's owner what happened to it, for the event
-# named; None for no mail. Composed outside this layer, written in the batch's transaction.
-Notices = Callable[[str, Outcome], tuple[str, str] | None]
+# The mail (subject, body) that tells a booking's owner (or a waiting entry's) what happened to
+# it, for the event named; None for no mail. Composed outside this layer, written in the
+# batch's transaction.
+Notices = Callable[[str, Outcome | Settled], tuple[str, str] | None]
 
 
 @dataclass(slots=True)
@@ -40,12 +55,20 @@ class Plan:
     stamp: datetime  # the transaction's now(): it marks what the batch wrote
     outcomes: list[Outcome]
     expired: list[Expired]  # holds the batch gives back, their time having run out
+    settled: list[Offered | Closed]  # what its waiting list offered and closed
     writes: Writes
 
-    def receipts(self, item_ids: list[int]) -> None:
-        """Give each booking the batch made, confirmed or extended its receipt (its answer's
-        facts), now that it is written; ``item_ids`` are the new items' ids, in the order the
-        new bookings and their lines were written."""
+    def written(self, written: Written) -> None:
+        """Fill in what only the write tells: the new entries' ids, and each booking's receipt
+        (its answer's facts)."""
+        for entry, entry_id in zip(self.state.joined, written.entry_ids, strict=True):
+            entry.id = entry_id
+        self._receipts(written.item_ids)
+
+    def _receipts(self, item_ids: list[int]) -> None:
+        """Give each booking the batch made, confirmed or extended its receipt; ``item_ids``
+        are the new items' ids, in the order the new bookings and their lines were written
+        (the commands' first, then the waiting list's offers)."""
         ids = iter(item_ids)
         for outcome in self.outcomes:
             if isinstance(outcome, Booked) and not outcome.replayed:
@@ -90,6 +113,7 @@ class Plan:
 
 async def make_plan(
     keys: Keys,
+    entries: Entries,
     state: EventState,
     commands: Sequence[Command],
     times: Locked,
@@ -114,10 +138,30 @@ async def make_plan(
         if keyed is not None and keyed.idempotency_key is not None:
             await _settle_key(keys, writes, keyed, outcome)
         _record(writes, state, outcome, notices)
+    settled = await entries.settle(times.stamp, everything=passed)
+    for done in settled:
+        if isinstance(done, Offered):
+            _record(writes, state, done.hold, notices)
+        mail = notices(state.name, done)
+        if mail is not None:
+            writes.mails.append(MailRow(done.entry.user_id, *mail))
+    _changed_rows(state, writes)
+    return Plan(state, times.stamp, _resolve_repeats(decided), expired, settled, writes)
+
+
+def _changed_rows(state: EventState, writes: Writes) -> None:
+    """The bookings and entries the batch changed, and those it added to the waiting list."""
     writes.changes = [
         ChangeRow(b.id, b.status, b.expires_at) for b in state.bookings.values() if b.changed
     ]
-    return Plan(state, times.stamp, _resolve_repeats(decided), expired, writes)
+    writes.entries = [
+        EntryRow(e.user_id, e.type_id, e.quantity, e.status, e.reference) for e in state.joined
+    ]
+    writes.entry_changes = [
+        EntryChangeRow(e.id, e.status, e.reference)
+        for e in state.entries.values()
+        if e.changed and e.id is not None
+    ]
 
 
 async def _settle_key(keys: Keys, writes: Writes, command: Keyed, outcome: Outcome) -> None:

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from server.actors.actor import ActorSettings, EventActor
-from server.actors.transaction import BatchRunner
+from server.actors.transaction import BatchResult, BatchRunner
 from server.booking.commands import Command
-from server.booking.outcomes import NotDone, Outcome, Unavailable, booking_unavailable
+from server.booking.outcomes import (
+    Closed,
+    NotDone,
+    Offered,
+    Outcome,
+    Unavailable,
+    booking_unavailable,
+)
 
 __all__ = ["ActorRegistry"]
 
@@ -32,6 +39,9 @@ class ActorRegistry:
         self._closing = False
         # Called with (event_id, seq) after each committed batch that changed an event.
         self.on_commit: list[Callable[[int, int], None]] = []
+        # Called with (event_id, what it settled) after each committed batch whose waiting
+        # list offered seats or closed entries.
+        self.on_settled: list[Callable[[int, Sequence[Offered | Closed]], None]] = []
 
     def __len__(self) -> int:
         return len(self._actors)
@@ -78,9 +88,13 @@ class ActorRegistry:
                 return True
         return False
 
-    def _committed(self, event_id: int, seq: int) -> None:
+    def _committed(self, event_id: int, result: BatchResult) -> None:
+        assert result.seq is not None
         for callback in self.on_commit:
-            callback(event_id, seq)
+            callback(event_id, result.seq)
+        if result.settled:
+            for settled in self.on_settled:
+                settled(event_id, result.settled)
 
     def _forget(self, actor: EventActor) -> None:
         if self._actors.get(actor.event_id) is actor:

@@ -23,12 +23,17 @@ from datetime import UTC, datetime
 import asyncpg
 
 from server.actors import idempotency, store
+from server.actors.entries import Entries
 from server.actors.idempotency import Keys
 from server.actors.planning import Notices, Plan, make_plan
 from server.booking.commands import Command
 from server.booking.outcomes import (
     Booked,
     Cancelled,
+    Closed,
+    Joined,
+    Left,
+    Offered,
     Outcome,
     booking_unavailable,
     outcome_unknown,
@@ -63,6 +68,7 @@ class BatchResult:
     missing: bool = False  # there is no such event (any more)
     deadline: datetime | None = None  # when the event next has something due
     expired: int = 0  # holds given back
+    settled: tuple[Offered | Closed, ...] = ()  # waiting-list entries offered seats, or closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +203,7 @@ class BatchRunner:
                         raise _AfterPrevious
                     previous = None
                     if uncertain is not None and await store.committed(
-                        conn, self._q, uncertain.writes, uncertain.stamp
+                        conn, self._q, event_id, uncertain.writes, uncertain.stamp
                     ):  # it did commit: its answers stand, and the event is at least this new
                         return BatchResult(uncertain.outcomes, locked[0]["seq"], deadline=now())
                     uncertain = None
@@ -232,13 +238,17 @@ class BatchRunner:
     ) -> tuple[Plan, BatchResult]:
         state = await store.load_state(conn, self._q, event_id, locked, commands)
         times = store.lock_times(locked)
-        plan = await make_plan(Keys(conn, self._q), state, commands, times, self._notices)
+        entries = Entries(conn, self._q, state)
+        plan = await make_plan(Keys(conn, self._q), entries, state, commands, times, self._notices)
         seq, next_transition = None, times.next_transition
         if plan.writes:
-            seq, next_transition, item_ids = await store.write(conn, self._q, state, plan.writes)
-            plan.receipts(item_ids)
+            written = await store.write(conn, self._q, state, plan.writes)
+            seq, next_transition = written.seq, written.next_transition
+            plan.written(written)
         deadline = plan.deadline(times, next_transition)
-        result = BatchResult(plan.outcomes, seq, not locked, deadline, len(plan.expired))
+        result = BatchResult(
+            plan.outcomes, seq, not locked, deadline, len(plan.expired), tuple(plan.settled)
+        )
         return plan, result
 
 
@@ -254,7 +264,7 @@ def _unknown(plan: Plan, commands: Sequence[Command]) -> list[Outcome]:
     for command, outcome in zip(commands, plan.outcomes, strict=True):
         if isinstance(outcome, Booked) and outcome.replayed and outcome.reference not in new:
             outcomes.append(outcome)  # an earlier booking's replay: certain
-        elif isinstance(outcome, Booked | Cancelled):
+        elif isinstance(outcome, Booked | Cancelled | Joined | Left):
             outcomes.append(outcome_unknown(command))
         else:
             outcomes.append(booking_unavailable())

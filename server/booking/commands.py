@@ -6,7 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-__all__ = ["BookTickets", "CancelBooking", "Command", "ConfirmHold", "ExtendHold", "Tick"]
+__all__ = [
+    "BookTickets",
+    "CancelBooking",
+    "Command",
+    "ConfirmHold",
+    "ExtendHold",
+    "JoinWaitlist",
+    "LeaveWaitlist",
+    "Tick",
+]
 
 
 @dataclass(slots=True)
@@ -50,10 +59,30 @@ class ExtendHold:
 
 
 @dataclass(slots=True)
+class JoinWaitlist:
+    """Put a user on the waiting list of a ticket type, for ``quantity`` tickets."""
+
+    user_id: int
+    ticket_type_id: int
+    quantity: int
+
+
+@dataclass(slots=True)
+class LeaveWaitlist:
+    """Take a user's entry off the waiting list (an open offer is given back)."""
+
+    user_id: int
+    entry_id: int
+
+
+@dataclass(slots=True)
 class Tick:
     """Nothing to decide: a batch that only does what is due (holds to expire, a sales window
-    that opened or closed). The event's timer and the sweeper send it."""
+    that opened or closed, seats to offer after an organizer's change). The event's timer and
+    the sweeper send it."""
 
 
-Command = BookTickets | CancelBooking | ConfirmHold | ExtendHold | Tick
+Command = (
+    BookTickets | CancelBooking | ConfirmHold | ExtendHold | JoinWaitlist | LeaveWaitlist | Tick
+)
 Keyed = BookTickets | ConfirmHold  # the commands that may carry an Idempotency-Key

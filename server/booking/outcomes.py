@@ -13,21 +13,27 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from server.booking.commands import BookTickets, Command, Tick
+from server.booking.commands import BookTickets, Command, JoinWaitlist, LeaveWaitlist, Tick
+from server.booking.state import EntryState
 
 __all__ = [
     "Booked",
     "Cancelled",
+    "Closed",
     "Confirmed",
     "Expired",
     "Extended",
+    "Joined",
+    "Left",
     "Line",
     "NotDone",
+    "Offered",
     "Outcome",
     "Reason",
     "Receipt",
     "ReceiptItem",
     "Refused",
+    "Settled",
     "Ticked",
     "Unavailable",
     "booking_unavailable",
@@ -48,12 +54,14 @@ class Reason(StrEnum):
     BOOKING_LIMIT = "booking_limit_exceeded"
     CUSTOMER_LIMIT = "customer_limit_exceeded"
     NOT_CANCELLABLE = "booking_not_cancellable"
-    BOOKING_NOT_FOUND = "not_found"
+    NOT_FOUND = "not_found"
     HOLD_EXPIRED = "hold_expired"
     NOT_PENDING = "not_pending"
     EXTENSION_LIMIT = "hold_extension_limit"
     KEY_REUSED = "idempotency_key_reused"
     KEY_IN_USE = "idempotency_key_in_use"
+    TICKETS_AVAILABLE = "tickets_available"
+    ALREADY_WAITING = "already_waiting"
 
 
 class Unavailable(StrEnum):
@@ -149,6 +157,38 @@ class Expired:
 
 
 @dataclass(slots=True)
+class Joined:
+    """On the waiting list (perhaps offered seats at once: see the entry's status)."""
+
+    entry: EntryState  # its id is filled in once the batch has written it
+
+
+@dataclass(slots=True)
+class Left:
+    """Off the waiting list; ``released``: the open offer given back with it."""
+
+    entry_id: int
+    released: Cancelled | None = None
+
+
+@dataclass(slots=True)
+class Offered:
+    """Freed seats offered to a waiting entry: a hold made for its user."""
+
+    entry: EntryState
+    hold: Booked
+    type_name: str
+
+
+@dataclass(slots=True)
+class Closed:
+    """A waiting entry closed: its ticket type stopped selling."""
+
+    entry: EntryState
+    type_name: str
+
+
+@dataclass(slots=True)
 class Ticked:
     """What a Tick is answered: the batch did what was due."""
 
@@ -166,7 +206,11 @@ class NotDone:
     detail: str
 
 
-Outcome = Booked | Cancelled | Confirmed | Extended | Expired | Ticked | Refused | NotDone
+Outcome = (
+    Booked | Cancelled | Confirmed | Extended | Expired | Joined | Left | Ticked | Refused | NotDone
+)
+# What a batch does on its own, besides answering its commands.
+Settled = Expired | Offered | Closed
 
 
 def booking_unavailable() -> NotDone:
@@ -182,6 +226,11 @@ def outcome_unknown(command: Command) -> NotDone:
     transaction whose end is not known): the answer says so, and how to find out."""
     if isinstance(command, Tick):
         detail = "Not done in time."
+    elif isinstance(command, JoinWaitlist | LeaveWaitlist):
+        detail = (
+            "The change could not be confirmed in time and may still happen; see "
+            "GET /api/users/me/waitlist/ before trying again."
+        )
     elif not isinstance(command, BookTickets):
         detail = (
             "The change could not be confirmed in time and may still happen; "

@@ -10,18 +10,26 @@ the last seat). Seats move between three counts: available, held (pending holds)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-from server.booking.commands import BookTickets, CancelBooking, Command, ConfirmHold, ExtendHold
+from server.booking import seats, waitlist
+from server.booking.commands import (
+    BookTickets,
+    CancelBooking,
+    Command,
+    ConfirmHold,
+    ExtendHold,
+    JoinWaitlist,
+    LeaveWaitlist,
+)
 from server.booking.outcomes import (
     Booked,
     Cancelled,
     Confirmed,
     Expired,
     Extended,
-    Line,
+    Joined,
+    Left,
     Outcome,
     Reason,
     Refused,
@@ -29,9 +37,8 @@ from server.booking.outcomes import (
 )
 from server.booking.state import BookingState, EventState
 
-__all__ = ["MAX_TOTAL", "apply", "decide", "expire", "repeat_of", "replay"]
+__all__ = ["apply", "decide", "expire", "repeat_of", "replay"]
 
-MAX_TOTAL = Decimal("9999999999.99")  # bookings.total_price is numeric(12, 2)
 EXTENSIONS = 3  # a hold lasts at most this many hold times from when it was made
 INVALID_TYPES = "One or more ticket types are invalid."
 FOREIGN_TYPES = "All ticket types must belong to the same event."
@@ -42,10 +49,14 @@ def decide(state: EventState, command: Command, now: datetime) -> Outcome:
     """The outcome of ``command`` against ``state``; ``state`` is not changed."""
     if isinstance(command, BookTickets):
         return _book(state, command, now)
+    if isinstance(command, JoinWaitlist):
+        return waitlist.join(state, command, now)
+    if isinstance(command, LeaveWaitlist):
+        return waitlist.leave(state, command)
     if isinstance(command, CancelBooking | ConfirmHold | ExtendHold):
         booking = state.bookings.get(command.reference)
         if booking is None or booking.user_id != command.user_id:
-            return Refused(Reason.BOOKING_NOT_FOUND, BOOKING_NOT_FOUND)
+            return Refused(Reason.NOT_FOUND, BOOKING_NOT_FOUND)
         if isinstance(command, CancelBooking):
             return _cancel(state, booking)
         if isinstance(command, ConfirmHold):
@@ -63,70 +74,34 @@ def _book(state: EventState, command: BookTickets, now: datetime) -> Outcome:
     if state.closed(now):
         return Refused(Reason.EVENT_CLOSED, "This event is not open for booking.")
     wanted = sum(quantity for _, quantity in command.items)
-    limit = _over_limits(state, command.user_id, wanted)
+    limit = seats.over_limits(state, command.user_id, wanted)
     if limit is not None:
         return limit
     for type_id, _ in command.items:
         if not state.on_sale(state.types[type_id], now):
             return Refused(Reason.NOT_ON_SALE, f"{state.types[type_id].name} is not on sale.")
-    lines = _lines(state, ((t, q, state.types[t].price) for t, q in command.items))
-    short = _short(state, lines)
+    lines = seats.lines(state, ((t, q, state.types[t].price) for t, q in command.items))
+    short = seats.short(state, lines)
     if short is not None:
         return short
-    total = sum((line.price * line.quantity for line in lines), Decimal(0))
-    if total > MAX_TOTAL:
+    total = seats.total(lines)
+    if total > seats.MAX_TOTAL:
         return Refused(Reason.AMOUNT_TOO_LARGE, "The booking total is too large.")
     expires_at = now + timedelta(seconds=state.hold_seconds) if command.hold else None
     return Booked(command.reference, command.user_id, lines, total, expires_at)
 
 
-def _over_limits(state: EventState, user_id: int, wanted: int) -> Refused | None:
-    if state.max_per_booking is not None and wanted > state.max_per_booking:
-        limit = state.max_per_booking
-        return Refused(Reason.BOOKING_LIMIT, f"At most {limit} tickets per booking.")
-    if state.max_per_customer is not None:
-        limit, already = state.max_per_customer, state.customers.get(user_id, 0)
-        if already + wanted > limit:
-            detail = f"At most {limit} tickets per customer for this event; you have {already}."
-            return Refused(Reason.CUSTOMER_LIMIT, detail, {"limit": limit, "already": already})
-    return None
-
-
-def _short(state: EventState, lines: tuple[Line, ...]) -> Refused | None:
-    """Why the lines cannot all be taken now (capacity, then each type in order, as the
-    reference checks: a short type that is also inactive reports "Not enough tickets")."""
-    if state.total_capacity < state.sold + state.held + sum(line.quantity for line in lines):
-        return Refused(
-            Reason.CAPACITY_EXCEEDED, "Booking exceeds event capacity or ticket availability."
-        )
-    for line in lines:
-        ticket = state.types[line.type_id]
-        if ticket.available < line.quantity:
-            return Refused(Reason.SOLD_OUT, f"Not enough tickets for: {ticket.name}.")
-        if not ticket.active:
-            return Refused(Reason.TICKET_TYPE_INACTIVE, "The ticket type is not available.")
-    return None
-
-
-def _lines(state: EventState, items: Iterable[tuple[int, int, Decimal]]) -> tuple[Line, ...]:
-    return tuple(Line(t, state.types[t].name, q, price) for t, q, price in items)
-
-
-def _total(lines: tuple[Line, ...]) -> Decimal:
-    return sum((line.price * line.quantity for line in lines), Decimal(0))
-
-
 def _cancel(state: EventState, booking: BookingState) -> Outcome:
     if booking.status not in ("confirmed", "pending"):
         return Refused(Reason.NOT_CANCELLABLE, "Booking already cancelled or invalid status.")
-    return Cancelled(booking.reference, booking.user_id, _lines(state, booking.items))
+    return Cancelled(booking.reference, booking.user_id, seats.lines(state, booking.items))
 
 
 def _confirm(state: EventState, booking: BookingState, now: datetime) -> Outcome:
-    lines = _lines(state, booking.items)
-    confirmed = Confirmed(booking.reference, booking.user_id, lines, _total(lines))
+    lines = seats.lines(state, booking.items)
+    confirmed = Confirmed(booking.reference, booking.user_id, lines, seats.total(lines))
     if booking.status == "confirmed":
-        return Confirmed(booking.reference, booking.user_id, lines, _total(lines), already=True)
+        return Confirmed(booking.reference, booking.user_id, lines, confirmed.total, already=True)
     if booking.status == "pending":
         return confirmed  # its seats are still held for it (a batch expires due holds first)
     if booking.status != "expired":
@@ -135,9 +110,9 @@ def _confirm(state: EventState, booking: BookingState, now: datetime) -> Outcome
     wanted = sum(line.quantity for line in lines)
     blocked = (
         state.closed(now)
-        or _over_limits(state, booking.user_id, wanted) is not None
+        or seats.over_limits(state, booking.user_id, wanted) is not None
         or any(not state.on_sale(state.types[line.type_id], now) for line in lines)
-        or _short(state, lines) is not None
+        or seats.short(state, lines) is not None
     )
     if blocked:
         return Refused(
@@ -160,7 +135,7 @@ def _extend(state: EventState, booking: BookingState, now: datetime) -> Outcome:
 def expire(state: EventState, now: datetime) -> list[Expired]:
     """The holds whose time has run out, to be given back."""
     return [
-        Expired(booking.reference, booking.user_id, _lines(state, booking.items))
+        Expired(booking.reference, booking.user_id, seats.lines(state, booking.items))
         for booking in state.due(now)
     ]
 
@@ -169,43 +144,41 @@ def apply(state: EventState, outcome: Outcome) -> None:
     """Move the counts of ``state`` by what ``outcome`` decided (a refusal moves nothing)."""
     if isinstance(outcome, Booked):
         if not outcome.replayed:
-            _move(state, outcome.lines, "available", "held" if outcome.held else "sold")
-            tickets = sum(line.quantity for line in outcome.lines)
-            state.customers[outcome.user_id] = state.customers.get(outcome.user_id, 0) + tickets
+            for line in outcome.lines:
+                target = "held" if outcome.held else "sold"
+                seats.move(state, line.type_id, line.quantity, "available", target)
+            seats.count(state, outcome.user_id, sum(line.quantity for line in outcome.lines))
     elif isinstance(outcome, Extended):
         booking = state.bookings[outcome.reference]
         booking.expires_at, booking.changed = outcome.expires_at, True
     elif isinstance(outcome, Confirmed):
         if not outcome.already:
-            booking = state.bookings[outcome.reference]
-            source = "held" if booking.status == "pending" else "available"
-            _move(state, outcome.lines, source, "sold")
-            if booking.status == "expired":  # taken again: it counts for its customer again
-                _count(state, booking, 1)
-            booking.status, booking.expires_at, booking.changed = "confirmed", None, True
+            _confirmed(state, state.bookings[outcome.reference], outcome)
     elif isinstance(outcome, Cancelled | Expired):
         booking = state.bookings[outcome.reference]
-        source = "held" if booking.status == "pending" else "sold"
-        _move(state, outcome.lines, source, "available")
-        _count(state, booking, -1)
+        seats.give_back(state, outcome.lines, "held" if booking.status == "pending" else "sold")
+        seats.count(state, booking.user_id, -_tickets(booking))
         booking.status = "cancelled" if isinstance(outcome, Cancelled) else "expired"
         booking.expires_at, booking.changed = None, True
+        waitlist.offer_ended(state, booking, "expired")
+    elif isinstance(outcome, Joined | Left):
+        if isinstance(outcome, Left) and outcome.released is not None:
+            apply(state, outcome.released)  # the open offer is given back
+        waitlist.apply(state, outcome)
 
 
-def _move(state: EventState, lines: tuple[Line, ...], source: str, target: str) -> None:
-    """Move the lines' seats from one count to another, on their types and on the event."""
-    for line in lines:
-        ticket = state.types[line.type_id]
-        for count, change in ((source, -line.quantity), (target, line.quantity)):
-            setattr(ticket, count, getattr(ticket, count) + change)
-            if count != "available":
-                setattr(state, count, getattr(state, count) + change)
-        ticket.changed = True
+def _confirmed(state: EventState, booking: BookingState, outcome: Confirmed) -> None:
+    source = "held" if booking.status == "pending" else "available"
+    for line in outcome.lines:
+        seats.move(state, line.type_id, line.quantity, source, "sold")
+    if booking.status == "expired":  # taken again: it counts for its customer again
+        seats.count(state, booking.user_id, _tickets(booking))
+    booking.status, booking.expires_at, booking.changed = "confirmed", None, True
+    waitlist.offer_ended(state, booking, "purchased")
 
 
-def _count(state: EventState, booking: BookingState, sign: int) -> None:
-    tickets = sum(quantity for _, quantity, _ in booking.items)
-    state.customers[booking.user_id] = state.customers.get(booking.user_id, 0) + sign * tickets
+def _tickets(booking: BookingState) -> int:
+    return sum(quantity for _, quantity, _ in booking.items)
 
 
 # Idempotency-Key: a key already stored, or repeated within the batch.

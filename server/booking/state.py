@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-__all__ = ["BookingState", "EventState", "TicketState", "window_open"]
+__all__ = ["BookingState", "EntryState", "EventState", "TicketState", "window_open"]
 
 
 def window_open(opens: datetime | None, closes: datetime | None, now: datetime) -> bool:
@@ -20,13 +20,16 @@ class TicketState:
     id: int
     name: str
     price: Decimal
-    available: int  # remaining stock (neither held nor sold)
+    available: int  # remaining stock (neither held, kept nor sold)
     sold: int
     active: bool
-    held: int = 0
+    held: int = 0  # in pending holds
     sales_start: datetime | None = None
     sales_end: datetime | None = None
+    kept: int = 0  # freed while entries wait, kept back for the waiting list
+    waiting: int = 0  # waiting-list entries waiting
     changed: bool = False  # counts to write back
+    unsettled: bool = False  # its waiting list may have seats to offer (or to give back)
 
 
 @dataclass(slots=True)
@@ -42,6 +45,21 @@ class BookingState:
     expires_at: datetime | None = None
     updated_at: datetime | None = None
     item_ids: dict[int, int] = field(default_factory=dict)  # by ticket type (its answer shows them)
+    entry_id: int | None = None  # the waiting-list entry this hold was offered to
+    changed: bool = False  # to write back
+
+
+@dataclass(slots=True)
+class EntryState:
+    """A waiting-list entry the batch works on (an id of None: joined in this batch)."""
+
+    id: int | None
+    user_id: int
+    type_id: int
+    quantity: int
+    status: str = "waiting"
+    reference: uuid.UUID | None = None  # its offer (a hold)
+    expires_at: datetime | None = None  # its offer's end
     changed: bool = False  # to write back
 
 
@@ -54,8 +72,10 @@ class EventState:
     total_capacity: int
     sold: int
     types: dict[int, TicketState]
-    held: int = 0
+    held: int = 0  # in pending holds
+    kept: int = 0  # kept back for the waiting list
     hold_seconds: int = 600
+    offer_seconds: int = 3600  # a waiting-list offer's hold time
     max_per_booking: int | None = None
     max_per_customer: int | None = None
     sales_start: datetime | None = None
@@ -65,6 +85,11 @@ class EventState:
     customers: dict[int, int] = field(default_factory=dict)
     # Ticket type ids the batch names that belong to other events.
     foreign_types: frozenset[int] = frozenset()
+    # Waiting-list entries the batch works on (locked), and those it adds.
+    entries: dict[int, EntryState] = field(default_factory=dict)
+    joined: list[EntryState] = field(default_factory=list)
+    # (user id, ticket type id) of the live entries (waiting or offered) of the batch's joiners.
+    live_entries: set[tuple[int, int]] = field(default_factory=set)
 
     def closed(self, now: datetime) -> bool:
         """Not bookable: cancelled, past, or already started."""
@@ -75,6 +100,14 @@ class EventState:
         return window_open(self.sales_start, self.sales_end, now) and window_open(
             ticket.sales_start, ticket.sales_end, now
         )
+
+    def selling(self, ticket: TicketState, now: datetime) -> bool:
+        """Whether tickets of the type can be bought now (else its waiting list closes)."""
+        return not self.closed(now) and ticket.active and self.on_sale(ticket, now)
+
+    def room(self) -> int:
+        """Seats the event's capacity still allows, beyond those sold, held and kept."""
+        return self.total_capacity - self.sold - self.held - self.kept
 
     def due(self, now: datetime) -> list[BookingState]:
         """The pending holds whose time has run out."""

@@ -9,6 +9,8 @@ from server.booking.outcomes import (
     Cancelled,
     Confirmed,
     Extended,
+    Joined,
+    Left,
     NotDone,
     Outcome,
     Reason,
@@ -20,15 +22,16 @@ __all__ = ["REFUSAL_STATUS", "BookingRefused", "Done", "answered"]
 
 # A refusal is a 400, as in the reference, but for these.
 REFUSAL_STATUS = {
-    Reason.BOOKING_NOT_FOUND: 404,
+    Reason.NOT_FOUND: 404,
     Reason.KEY_IN_USE: 409,
     Reason.HOLD_EXPIRED: 409,
     Reason.NOT_PENDING: 409,
     Reason.EXTENSION_LIMIT: 409,
     Reason.KEY_REUSED: 422,
+    Reason.ALREADY_WAITING: 409,
 }
 
-Done = Booked | Cancelled | Confirmed | Extended
+Done = Booked | Cancelled | Confirmed | Extended | Joined | Left
 
 
 class BookingRefused(ApiError):

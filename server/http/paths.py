@@ -18,6 +18,7 @@ __all__ = ["PATH_PARAMETERS", "path_id", "path_reference"]
 PATH_PARAMETERS: dict[str, Any] = {
     "event_id": Id,
     "ticket_type_id": Id,
+    "entry_id": Id,
     "reference": uuid.UUID,
 }
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.http import accounts, bookings, docs, events, health, holds, pages
+from server.http import accounts, bookings, docs, events, health, holds, pages, waitlist
 from server.http.endpoints import ENDPOINTS, Endpoint, Handler
 from server.http.openapi import OpenApi, build_document
 from server.keys import openapi_key
@@ -73,6 +73,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", BOOKING + "/extend", holds.extend_hold),
     Route("GET", "/api/users/me/bookings", B.my_bookings),
     Route("GET", EVENT + "/bookings", B.event_bookings),
+    Route("POST", EVENT + "/waitlist", waitlist.join_waitlist),
+    Route("GET", "/api/users/me/waitlist", waitlist.my_waitlist),
+    Route("DELETE", "/api/waitlist/{entry_id}", waitlist.leave_waitlist),
     Route("GET", "/ws/events/{event_id}", live.event_socket),
     Route("GET", "/ws", live.multiplexed_socket),
     Route("GET", "/events/{event_id}/live", pages.live_page),

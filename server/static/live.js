@@ -46,13 +46,20 @@
       item.querySelector(".name").textContent = ticketType.name;
       item.querySelector(".price").textContent = ticketType.price;
       const typeHeld = ticketType.quantity_held ? ` · ${ticketType.quantity_held} held` : "";
+      const waiting = ticketType.waiting ? ` · ${ticketType.waiting} waiting` : "";
       item.querySelector(".left").textContent = ticketType.is_active
-        ? `${ticketType.quantity_available} left${typeHeld}`
+        ? `${ticketType.quantity_available} left${typeHeld}${waiting}`
         : `${ticketType.quantity_available} left (closed)`;
       const opens = ticketType.sales_start ? Date.parse(ticketType.sales_start) : null;
       const note = item.querySelector(".note");
       note.dataset.opens = !ticketType.on_sale && opens && opens > Date.now() ? String(opens) : "";
-      note.textContent = ticketType.on_sale || note.dataset.opens ? "" : "sales closed";
+      const open = state.status === "upcoming" || state.status === "sold_out";
+      const selling = open && ticketType.on_sale && ticketType.is_active;
+      if (selling && (ticketType.quantity_available === 0 || state.tickets_available === 0)) {
+        note.textContent = "sold out — join the waiting list";
+      } else {
+        note.textContent = ticketType.on_sale || note.dataset.opens ? "" : "sales closed";
+      }
       item.classList.toggle(
         "gone", !ticketType.is_active || !ticketType.on_sale || ticketType.quantity_available === 0,
       );

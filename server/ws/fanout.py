@@ -1,4 +1,5 @@
-"""This instance's sockets, and the fan-out of each event's states to those watching it.
+"""This instance's sockets, the fan-out of each event's states to those watching it, and each
+user's own messages to that user's sockets.
 
 Each event's newest state goes to its sockets in one pass, at most once per ``interval``:
 bursts are coalesced once per event, not once per socket. A socket that lags (its buffer is
@@ -23,6 +24,7 @@ class FanOut:
         self.interval = interval
         self._sockets: set[web.WebSocketResponse] = set()
         self._watchers: dict[int, set[Subscription]] = {}
+        self._people: dict[int, set[Subscription]] = {}  # user -> its authenticated sockets
         self._newest: dict[int, int] = {}  # event -> highest seq handed to local subscribers
         self._next: dict[int, Frame] = {}  # event -> newest state its next pass sends
         self._passes: dict[int, asyncio.Task[None]] = {}
@@ -38,6 +40,27 @@ class FanOut:
 
     def disconnect(self, ws: web.WebSocketResponse) -> None:
         self._sockets.discard(ws)
+
+    def identify(self, subscription: Subscription, user_id: int) -> None:
+        """The socket speaks for this user from now on (and no longer for another)."""
+        self.forget_user(subscription)
+        subscription.user_id = user_id
+        self._people.setdefault(user_id, set()).add(subscription)
+
+    def forget_user(self, subscription: Subscription) -> None:
+        if subscription.user_id is None:
+            return
+        sockets = self._people.get(subscription.user_id)
+        if sockets is not None:
+            sockets.discard(subscription)
+            if not sockets:
+                del self._people[subscription.user_id]
+        subscription.user_id = None
+
+    def tell(self, user_id: int, message: bytes) -> None:
+        """Hand one of a user's own messages to that user's sockets here."""
+        for subscription in self._people.get(user_id, ()):
+            subscription.tell(message)
 
     def watch(self, event_id: int, subscription: Subscription, snapshot: Frame) -> None:
         """Subscribe, with the event's current state as the socket's first message."""

@@ -1,10 +1,11 @@
 """Live availability: this instance's sockets and the events they watch, fed by this
-instance's commits (``Publisher``) and, through Redis, by the other instances' (``relay``).
+instance's commits (``Publisher``) and, through Redis, by the other instances' (``relay``);
+and each user's own messages, to the sockets that said who they are (``Messenger``).
 
 The parts: ``socket.Subscription`` (one socket's writer), ``fanout.FanOut`` (the local
-fan-out), ``publisher.Publisher`` (load once per commit, deliver, publish) and
-``relay.relay`` (the Redis listener, with resync after an outage). Without Redis the fan-out
-is local.
+fan-out), ``publisher.Publisher`` (load once per commit, deliver, publish),
+``personal.Messenger`` (a user's messages, here and through Redis) and ``relay.relay`` (the
+Redis listener, with resync after an outage). Without Redis the fan-out is local.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from server.db import Queries
 from server.ws import availability
 from server.ws.availability import load_availability
 from server.ws.fanout import FanOut
+from server.ws.personal import Messenger
 from server.ws.publisher import Publisher
 from server.ws.relay import relay
 from server.ws.socket import Frame, Subscription
@@ -39,6 +41,7 @@ class Hub:
         self._redis = redis
         self._fanout = FanOut(interval)
         self._publisher = Publisher(self.load, self._fanout, redis)
+        self._messenger = Messenger(self._fanout, redis)
         self._relay: asyncio.Task[None] | None = None
 
     async def load(self, event_id: int) -> Frame | None:
@@ -47,6 +50,14 @@ class Hub:
     def changed(self, event_id: int, seq: int | None = None) -> None:
         """A change to the event was committed: its new state goes to every watcher."""
         self._publisher.changed(event_id)
+
+    def tell(self, user_id: int, message: bytes) -> None:
+        """One of a user's own messages (JSON), to their sockets on every instance."""
+        self._messenger.tell(user_id, message)
+
+    def identify(self, subscription: Subscription, user_id: int) -> None:
+        """The socket gets this user's own messages from now on."""
+        self._fanout.identify(subscription, user_id)
 
     @contextlib.asynccontextmanager
     async def connected(
@@ -60,6 +71,7 @@ class Hub:
         finally:
             for event_id in list(subscription.events):
                 self._fanout.unwatch(event_id, subscription)
+            self._fanout.forget_user(subscription)
             await subscription.close()
             self._fanout.disconnect(ws)
 
@@ -77,7 +89,8 @@ class Hub:
     def start(self) -> None:
         if self._redis is not None:
             self._relay = asyncio.create_task(
-                relay(self._redis, self._fanout, self._publisher), name="live-relay"
+                relay(self._redis, self._fanout, self._publisher, self._messenger),
+                name="live-relay",
             )
 
     async def close_sockets(self) -> None:
@@ -90,4 +103,5 @@ class Hub:
             self._relay.cancel()
             await asyncio.gather(self._relay, return_exceptions=True)
         await self._publisher.stop()
+        await self._messenger.stop()
         await self._fanout.stop()

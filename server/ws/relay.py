@@ -1,5 +1,6 @@
-"""The receiving side: other instances' states, from Redis, to this instance's sockets; after
-a Redis outage, every watched event's state again from the database."""
+"""The receiving side: other instances' states, and their users' own messages, from Redis, to
+this instance's sockets; after a Redis outage, every watched event's state again from the
+database."""
 
 from __future__ import annotations
 
@@ -8,16 +9,21 @@ from redis.asyncio import Redis
 
 from server.pubsub import listen
 from server.ws.fanout import FanOut
+from server.ws.personal import USER_CHANNEL, Messenger
 from server.ws.publisher import CHANNEL_PREFIX, Publisher
 from server.ws.socket import Frame
 
 __all__ = ["received_state", "relay"]
 
 
-async def relay(redis: Redis, fanout: FanOut, publisher: Publisher) -> None:
+async def relay(redis: Redis, fanout: FanOut, publisher: Publisher, messenger: Messenger) -> None:
     """Until cancelled."""
+    personal = USER_CHANNEL.encode()
 
     def on_message(channel: bytes, data: bytes) -> None:
+        if channel == personal:
+            messenger.received(data)
+            return
         event_id, frame = received_state(channel, data)
         fanout.deliver(event_id, frame)
 
@@ -26,7 +32,12 @@ async def relay(redis: Redis, fanout: FanOut, publisher: Publisher) -> None:
             publisher.changed(event_id)  # loaded by its publisher, which outlives db errors
 
     await listen(
-        redis, on_message, patterns=[CHANNEL_PREFIX + "*"], on_reconnect=resync, name="live"
+        redis,
+        on_message,
+        channels=[USER_CHANNEL],
+        patterns=[CHANNEL_PREFIX + "*"],
+        on_reconnect=resync,
+        name="live",
     )
 
 

@@ -1,11 +1,13 @@
 """One live websocket: its subscriptions, what it was last sent per event, and its own writer
-for the times it lags (then it keeps only the newest unsent state per event)."""
+for the times it lags (then it keeps only the newest unsent state per event); and, once it has
+said who it is, its user's own messages, in order."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+from collections import deque
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -16,6 +18,7 @@ log = logging.getLogger("stampede.live")
 SEND_TIMEOUT = 10.0  # a socket that cannot take one message in this long is closed
 BACKLOG = 16 * 1024  # bytes waiting in a socket's buffer: past this it gets its own writer
 # (far below the transport's 64 KiB high-water mark, so a direct write never waits to drain)
+PERSONAL_BACKLOG = 100  # a user's own messages waiting for a socket that lags: the oldest go
 
 Frame = tuple[int, bytes]  # (seq, the message as UTF-8 JSON, encoded once for every socket)
 
@@ -36,7 +39,9 @@ class Subscription:
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None) -> None:
         self.ws = ws
         self.events: set[int] = set()
+        self.user_id: int | None = None  # whose own messages it gets (once authenticated)
         self._transport = transport
+        self._personal: deque[bytes] = deque(maxlen=PERSONAL_BACKLOG)
         self._pending: dict[int, Frame] = {}
         self._sent: dict[int, int] = {}
         self._wake = asyncio.Event()
@@ -51,6 +56,11 @@ class Subscription:
         if self._news(event_id, frame):
             self._pending[event_id] = frame
             self._wake.set()
+
+    def tell(self, message: bytes) -> None:
+        """Queue one of its user's own messages (JSON) for the writer."""
+        self._personal.append(message)
+        self._wake.set()
 
     def write_now(self, event_id: int, frame: Frame, wire: bytes) -> bool:
         """Write ``wire`` (the frame, prebuilt) straight to the transport if the socket keeps
@@ -86,6 +96,11 @@ class Subscription:
                         await asyncio.wait_for(
                             self.ws.send_frame(data, WSMsgType.TEXT), SEND_TIMEOUT
                         )
+                while self._personal:
+                    message = self._personal.popleft()
+                    await asyncio.wait_for(
+                        self.ws.send_frame(message, WSMsgType.TEXT), SEND_TIMEOUT
+                    )
         except (TimeoutError, ConnectionError, RuntimeError):
             log.info("closing a websocket that stopped reading")
             await self.ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too slow")

@@ -2,34 +2,36 @@
 -- The batch's locks in one round trip: the event row first (the ticket types' CTE needs it),
 -- then its ticket types in id order. now() is the transaction's timestamp: it marks what this
 -- batch wrote. next_expiry: the earliest pending hold's end (due ones are expired first).
--- An event without ticket types comes back as one row with null type columns.
+-- An event without ticket types comes back as one row with null type columns. Held counts
+-- include the kept ones (migration 0008).
 WITH event AS (
-    SELECT id, name, status, start_time, total_capacity, tickets_sold, tickets_held, seq,
-           hold_seconds, max_tickets_per_booking, max_tickets_per_customer, sales_start,
-           sales_end, next_transition_at, now() AS stamp,
+    SELECT id, name, status, start_time, total_capacity, tickets_sold, tickets_held,
+           tickets_kept, seq, hold_seconds, waitlist_offer_seconds, max_tickets_per_booking,
+           max_tickets_per_customer, sales_start, sales_end, next_transition_at, now() AS stamp,
            (SELECT min(b.expires_at) FROM bookings b
             WHERE b.event_id = $1 AND b.status = 'pending') AS next_expiry
     FROM events WHERE id = $1
     FOR UPDATE
 ), types AS (
-    SELECT id, name, price, quantity_available, quantity_held, quantity_sold, is_active,
-           sales_start, sales_end
+    SELECT id, name, price, quantity_available, quantity_held, quantity_kept, quantity_sold,
+           waiting, is_active, sales_start, sales_end
     FROM ticket_types
     WHERE event_id = $1 AND EXISTS (SELECT 1 FROM event)
     ORDER BY id
     FOR UPDATE
 )
 SELECT event.*, types.id AS type_id, types.name AS type_name, types.price,
-       types.quantity_available, types.quantity_held, types.quantity_sold, types.is_active,
-       types.sales_start AS type_sales_start, types.sales_end AS type_sales_end
+       types.quantity_available, types.quantity_held, types.quantity_kept, types.quantity_sold,
+       types.waiting, types.is_active, types.sales_start AS type_sales_start,
+       types.sales_end AS type_sales_end
 FROM event LEFT JOIN types ON true
 ORDER BY types.id;
 
 -- name: lock_late_ticket_types
 -- The event's ticket types added by a transaction that lock_event_for_booking waited for: its
 -- snapshot, taken before the wait, did not show them; they are committed now.
-SELECT id, name, price, quantity_available, quantity_held, quantity_sold, is_active,
-       sales_start, sales_end
+SELECT id, name, price, quantity_available, quantity_held, quantity_kept, quantity_sold,
+       waiting, is_active, sales_start, sales_end
 FROM ticket_types WHERE id = ANY($1::bigint[]) AND event_id = $2
 ORDER BY id
 FOR UPDATE;
@@ -40,8 +42,9 @@ SELECT id FROM ticket_types WHERE id = ANY($1::bigint[]);
 
 -- name: lock_bookings
 -- The bookings a batch works on: those its commands name ($2), and, with $3, the pending holds
--- whose time has run out.
-SELECT id, booking_reference, user_id, status, created_at, updated_at, expires_at
+-- whose time has run out; entry_id: the waiting-list entry a hold was offered to.
+SELECT id, booking_reference, user_id, status, created_at, updated_at, expires_at,
+       (SELECT w.id FROM waitlist_entries w WHERE w.booking_id = bookings.id) AS entry_id
 FROM bookings
 WHERE event_id = $1
   AND (booking_reference = ANY($2::uuid[])
@@ -63,11 +66,13 @@ WHERE b.event_id = $1 AND b.user_id = ANY($2::bigint[]) AND b.status IN ('confir
 GROUP BY b.user_id;
 
 -- name: apply_batch
--- Everything a batch writes, in one statement: new bookings (confirmed, or pending holds) and
--- their items, changed bookings (cancelled, confirmed, extended, expired), the ticket types'
--- and the event's new counts (computed under this transaction's locks), the Idempotency-Keys'
--- bookings, and the owners' mails in the outbox, committed (or not) with the booking. $2.. are
--- lists of the typed rows of migrations 0006-0007; $10: a sales window opened or closed.
+-- Everything a batch writes, in one statement: new bookings (confirmed, or pending holds, some
+-- of them waiting-list offers) and their items, changed bookings (cancelled, confirmed,
+-- extended, expired), the ticket types' and the event's new counts (computed under this
+-- transaction's locks), the Idempotency-Keys' bookings, the owners' mails in the outbox, and
+-- the waiting list's new and changed entries: committed (or not) together. $2.. are lists of
+-- the typed rows of migrations 0006-0008; $10: a sales window opened or closed (or an
+-- organizer's change asked for the waiting list to be settled).
 WITH new_bookings AS (
     INSERT INTO bookings (booking_reference, user_id, event_id, total_price, status, expires_at,
                           confirmed_at)
@@ -93,7 +98,7 @@ WITH new_bookings AS (
 ), counts AS (
     UPDATE ticket_types t
     SET quantity_available = c.available, quantity_held = c.held, quantity_sold = c.sold,
-        updated_at = now()
+        quantity_kept = c.kept, waiting = c.waiting, updated_at = now()
     FROM unnest($5::batch_count[]) AS c
     WHERE t.id = c.ticket_type_id
 ), keys AS (
@@ -109,18 +114,37 @@ WITH new_bookings AS (
     FROM unnest($7::batch_mail[]) WITH ORDINALITY AS m(user_id, subject, body, n)
     JOIN users u ON u.id = m.user_id
     ORDER BY m.n
+), new_entries AS (
+    INSERT INTO waitlist_entries (event_id, ticket_type_id, user_id, quantity, status,
+                                  booking_id)
+    SELECT $1, e.ticket_type_id, e.user_id, e.quantity, e.status, nb.id
+    FROM unnest($11::batch_entry[]) WITH ORDINALITY AS e(user_id, ticket_type_id, quantity,
+                                                        status, reference, n)
+    LEFT JOIN new_bookings nb ON nb.booking_reference = e.reference
+    ORDER BY e.n
+    RETURNING id
+), changed_entries AS (
+    UPDATE waitlist_entries w
+    SET status = c.status, booking_id = coalesce(nb.id, w.booking_id), updated_at = now()
+    FROM unnest($12::batch_entry_change[]) AS c
+    LEFT JOIN new_bookings nb ON nb.booking_reference = c.reference
+    WHERE w.id = c.entry_id
 )
 UPDATE events
-SET tickets_sold = $8, tickets_held = $9, seq = seq + 1,
+SET tickets_sold = $8, tickets_held = $9, tickets_kept = $13, seq = seq + 1,
     next_transition_at = CASE WHEN $10 THEN next_sales_transition($1) ELSE next_transition_at END
 WHERE id = $1
--- The new items' ids in the order of $3 (identity values follow the insert's ORDER BY).
-RETURNING seq, next_transition_at, ARRAY(SELECT id FROM new_items ORDER BY id) AS item_ids;
+-- The new items' and entries' ids in the order of $3 and $11 (identity values follow the
+-- inserts' ORDER BY).
+RETURNING seq, next_transition_at, ARRAY(SELECT id FROM new_items ORDER BY id) AS item_ids,
+          ARRAY(SELECT id FROM new_entries ORDER BY id) AS entry_ids;
 
 -- name: batch_committed
--- After an ambiguous failure: did the batch stamped $3 commit? (Its bookings or changes.)
+-- After an ambiguous failure: did the batch stamped $3 commit? (Its bookings, its changes to
+-- bookings, or to the waiting list of event $4.)
 SELECT EXISTS (SELECT 1 FROM bookings WHERE booking_reference = ANY($1::uuid[]))
-    OR EXISTS (SELECT 1 FROM bookings WHERE id = ANY($2::bigint[]) AND updated_at = $3);
+    OR EXISTS (SELECT 1 FROM bookings WHERE id = ANY($2::bigint[]) AND updated_at = $3)
+    OR EXISTS (SELECT 1 FROM waitlist_entries WHERE event_id = $4 AND updated_at = $3);
 
 -- name: claim_idempotency_key
 -- The key is this command's when it is new, or when the stored one is older than 24 hours:

@@ -26,8 +26,8 @@ LIMIT $4 OFFSET $5;
 -- name: insert_event
 INSERT INTO events (organizer_id, name, description, location, start_time, end_time,
                     total_capacity, status, hold_seconds, max_tickets_per_booking,
-                    max_tickets_per_customer, sales_start, sales_end)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                    max_tickets_per_customer, sales_start, sales_end, waitlist_offer_seconds)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
 RETURNING id;
 
 -- name: event_organizer
@@ -43,13 +43,24 @@ FOR UPDATE;
 UPDATE events
 SET name = $2, description = $3, location = $4, start_time = $5, end_time = $6,
     total_capacity = $7, status = $8, hold_seconds = $9, max_tickets_per_booking = $10,
-    max_tickets_per_customer = $11, sales_start = $12, sales_end = $13, updated_at = now()
+    max_tickets_per_customer = $11, sales_start = $12, sales_end = $13,
+    waitlist_offer_seconds = $14, updated_at = now()
 WHERE id = $1;
 
 -- name: touch_event
 -- After any change to an event or its ticket types: a new version for live subscribers, and
 -- its next sales-window boundary afresh (its actor or the sweeper publishes it when it passes).
-UPDATE events SET seq = seq + 1, next_transition_at = next_sales_transition($1) WHERE id = $1;
+-- While its waiting list has entries or kept seats, that boundary is now: the change may have
+-- freed seats to offer, or closed a list, and the actor settles it at once.
+UPDATE events
+SET seq = seq + 1,
+    next_transition_at = CASE
+        WHEN EXISTS (SELECT 1 FROM ticket_types
+                     WHERE event_id = $1 AND (waiting > 0 OR quantity_kept > 0)) THEN now()
+        ELSE next_sales_transition($1)
+    END
+WHERE id = $1
+RETURNING next_transition_at <= now() AS settle;
 
 -- name: event_has_bookings
 SELECT EXISTS (SELECT 1 FROM bookings WHERE event_id = $1);

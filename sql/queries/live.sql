@@ -6,7 +6,8 @@ SELECT v.id, v.seq, v.status, v.total_capacity, v.tickets_sold, v.tickets_held,
        coalesce((SELECT json_agg(json_build_object(
                     'id', t.id, 'name', t.name, 'price', t.price::text,
                     'quantity_available', t.quantity_available, 'quantity_held', t.quantity_held,
-                    'quantity_sold', t.quantity_sold, 'is_active', t.is_active,
+                    'quantity_sold', t.quantity_sold, 'waiting', t.waiting,
+                    'is_active', t.is_active,
                     'on_sale', t.on_sale,
                     'sales_start', greatest(t.sales_start, v.sales_start),
                     'sales_end', least(t.sales_end, v.sales_end)) ORDER BY t.id)

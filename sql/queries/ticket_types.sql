@@ -11,9 +11,21 @@ LIMIT $2 OFFSET $3;
 SELECT * FROM ticket_types_view WHERE id = $1 AND event_id = $2;
 
 -- name: lock_ticket_type
-SELECT id, name, description, price, quantity_available, is_active, sales_start, sales_end
+SELECT id, name, description, price, quantity_available, is_active, sales_start, sales_end,
+       waiting
 FROM ticket_types WHERE id = $1 AND event_id = $2
 FOR UPDATE;
+
+-- name: keep_for_waitlist
+-- $3 seats added to the type's stock go to its waiting list, not on sale (its actor offers
+-- them next): kept back, which counts as held.
+WITH kept AS (
+    UPDATE ticket_types
+    SET quantity_kept = quantity_kept + $3, quantity_held = quantity_held + $3
+    WHERE id = $1 AND event_id = $2
+)
+UPDATE events SET tickets_kept = tickets_kept + $3, tickets_held = tickets_held + $3
+WHERE id = $2;
 
 -- name: insert_ticket_type
 INSERT INTO ticket_types (event_id, name, description, price, quantity_available, is_active,

@@ -12,8 +12,9 @@ from server.http.routes import ROUTES, Route
 from tests.support.api import Account, Api
 from tests.support.databases import table_digest
 
-# Routes whose answers are public on purpose: availability is for everyone to see.
-PUBLIC = {"event-detail", "ticket-type-list", "ws-event", "live-page", "static"}
+# Routes whose answers are public on purpose: availability is for everyone to see; and any
+# attendee may join any event's waiting list, as any may book it.
+PUBLIC = {"event-detail", "ticket-type-list", "ws-event", "live-page", "static", "waitlist-join"}
 # A reset link names a user, but only its secret token opens it (tests/http/test_password_reset.py).
 NOT_AN_OBJECT = {"password-reset-confirm"}
 BODIES: dict[str, dict[str, Any]] = {
@@ -65,11 +66,23 @@ async def world(api: Api, database_url: str) -> dict[str, Any]:
     )
     assert booked.status == 201
     reference = (await booked.json())["booking_reference"]
+    waiting = await api.client.post(
+        f"/api/events/{event['id']}/waitlist/",
+        json={"ticket_type_id": ticket["id"], "quantity": 49},  # one more than there is
+        headers=attendee.headers,
+    )
+    assert waiting.status == 201, await waiting.text()
+    entry_id = (await waiting.json())["id"]
     rival = await api.organizer()
     rival_event = await api.event(rival)
     rival_ticket = await api.ticket_type(rival, rival_event["id"])
     return {
-        "victim": {"event_id": event["id"], "ticket_type_id": ticket["id"], "reference": reference},
+        "victim": {
+            "event_id": event["id"],
+            "ticket_type_id": ticket["id"],
+            "reference": reference,
+            "entry_id": entry_id,
+        },
         "secrets": [reference, attendee.email, owner.email],
         "attackers": {"other attendee": await api.attendee(), "other organizer": rival},
         "rival": {"event_id": rival_event["id"], "ticket_type_id": rival_ticket["id"]},
@@ -81,7 +94,11 @@ def test_every_route_with_an_id_is_attacked() -> None:
     attacked = {
         r.name
         for r in ROUTES
-        if _targets(r, {"event_id": 1, "ticket_type_id": 1, "reference": "r"}, {"event_id": 2})
+        if _targets(
+            r,
+            {"event_id": 1, "ticket_type_id": 1, "reference": "r", "entry_id": 1},
+            {"event_id": 2},
+        )
     }
     with_ids = {r.name for r in ROUTES if "{" in r.path} - PUBLIC - NOT_AN_OBJECT
     assert attacked == with_ids
@@ -91,6 +108,7 @@ def test_every_route_with_an_id_is_attacked() -> None:
         "event-update",
         "ticket-type-delete",
         "event-bookings",
+        "waitlist-leave",
     } <= attacked
 
 

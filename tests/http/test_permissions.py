@@ -56,6 +56,9 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "booking-extend": (401, 200, 403, 403),
     "my-bookings": (401, 200, 403, 403),
     "event-bookings": (401, 403, 403, 200),
+    "waitlist-join": (401, 201, 403, 403),
+    "my-waitlist": (401, 200, 403, 403),
+    "waitlist-leave": (401, 204, 403, 403),
     "ws-event": (101, 101, 101, 101),  # availability is public: the upgrade succeeds for all
     "ws": (101, 101, 101, 101),
     "live-page": PUBLIC_200,
@@ -112,6 +115,7 @@ def _body(
             "event_id": ids["event"],
             "items": [{"ticket_type_id": ids["ticket"], "quantity": 1}],
         },
+        "waitlist-join": {"ticket_type_id": ids["ticket"], "quantity": 51},  # more than there is
     }
     return bodies.get(route.name)
 
@@ -137,10 +141,20 @@ async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Rou
             body = {**body, "hold": True}
         booking = await api.client.post("/api/bookings/", json=body, headers=attendee.headers)
         reference = (await booking.json())["booking_reference"]
+    entry_id = "0"
+    if "{entry_id}" in route.path:
+        attendee = callers["attendee"]
+        assert attendee is not None
+        body = _body(ROUTES_BY_NAME["waitlist-join"], None, owner, ids)
+        joined = await api.client.post(
+            f"/api/events/{event['id']}/waitlist/", json=body, headers=attendee.headers
+        )
+        entry_id = str((await joined.json())["id"])
     path = (
         route.path.replace("{event_id}", str(event["id"]))
         .replace("{ticket_type_id}", str(ticket["id"]))
         .replace("{reference}", reference)
+        .replace("{entry_id}", entry_id)
         .replace("{name}", "live.js")
         .replace("{uid:[0-9A-Za-z_\\-]+}", "MQ")
         .replace("{token:[0-9A-Za-z]{1,13}-[0-9A-Za-z]{1,32}}", "abc-def")

@@ -14,6 +14,8 @@ TYPE_KEYS = {
     "created_at", "updated_at",
     # Holds and sales windows (stampede-api.md §5, §6).
     "quantity_held", "sales_start", "sales_end", "on_sale",
+    # The waiting list (§7).
+    "waiting",
 }  # fmt: skip
 
 

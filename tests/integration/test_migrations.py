@@ -86,7 +86,8 @@ async def test_data_from_before_holds_keeps_working(
     empty_database_url: str, config: Config, aiohttp_client: AiohttpClient
 ) -> None:
     """Bookings made before holds existed stay confirmed (and count as confirmed when they
-    were made); events get the defaults: 10-minute holds, no limits, always on sale."""
+    were made); events get the defaults: 10-minute holds, no limits, always on sale, an empty
+    waiting list with hour-long offers, and their start as their next boundary."""
     before_holds = [m for m in load_migrations() if m.version < "0007"]
     conn = await asyncpg.connect(empty_database_url)
     try:
@@ -120,6 +121,7 @@ async def test_data_from_before_holds_keeps_working(
             "SELECT status, expires_at, confirmed_at = created_at AS counted FROM bookings"
         )
         assert dict(booking) == {"status": "confirmed", "expires_at": None, "counted": True}
+        assert await conn.fetchval("SELECT next_transition_at = start_time FROM events")
     finally:
         await conn.close()
     api = Api(
@@ -128,13 +130,14 @@ async def test_data_from_before_holds_keeps_working(
         )
     )
     event = await (await api.client.get(f"/api/events/{event_id}/")).json()
-    assert {k: event[k] for k in ("hold_seconds", "max_tickets_per_booking", "max_tickets_per_customer", "sales_start", "sales_end", "tickets_held", "tickets_sold", "tickets_available")} == {
+    assert {k: event[k] for k in ("hold_seconds", "max_tickets_per_booking", "max_tickets_per_customer", "sales_start", "sales_end", "tickets_held", "tickets_sold", "tickets_available", "waitlist_offer_seconds")} == {
         "hold_seconds": 600, "max_tickets_per_booking": None, "max_tickets_per_customer": None,
         "sales_start": None, "sales_end": None, "tickets_held": 0, "tickets_sold": 2,
-        "tickets_available": 8,
+        "tickets_available": 8, "waitlist_offer_seconds": 3600,
     }  # fmt: skip
     types = await (await api.client.get(f"/api/events/{event_id}/ticket-types/")).json()
-    assert {k: types["results"][0][k] for k in ("quantity_held", "on_sale")} == {
+    assert {k: types["results"][0][k] for k in ("quantity_held", "on_sale", "waiting")} == {
         "quantity_held": 0,
         "on_sale": True,
+        "waiting": 0,
     }

@@ -51,18 +51,24 @@ async def make_users(dsn: str, jwt_secret: str, count: int, role: str = "attende
 
 async def check_invariants(dsn: str, event_id: int) -> dict[str, int]:
     """Assert that the counters agree with the live bookings and stay within limits: each
-    type's sold and held counts equal its confirmed and pending bookings' tickets, the event's
-    equal its types' sums, and sold + held never exceed the capacity.
+    type's sold and held counts equal its confirmed and pending bookings' tickets (held counts
+    include the seats kept back for the waiting list), its waiting count its waiting entries,
+    the event's counts equal its types' sums, and sold + held never exceed the capacity.
 
     Returns the event's tickets_sold and each ticket type's quantity_sold, by name.
     """
     conn = await asyncpg.connect(dsn)
     try:
         event = await conn.fetchrow(
-            "SELECT total_capacity, tickets_sold, tickets_held FROM events WHERE id = $1", event_id
+            "SELECT total_capacity, tickets_sold, tickets_held, tickets_kept FROM events "
+            "WHERE id = $1",
+            event_id,
         )
         types = await conn.fetch(
             "SELECT t.id, t.name, t.quantity_sold, t.quantity_held, t.quantity_available, "
+            "  t.quantity_kept, t.waiting, "
+            "  (SELECT count(*) FROM waitlist_entries w "
+            "   WHERE w.ticket_type_id = t.id AND w.status = 'waiting') AS entries, "
             "  (SELECT coalesce(sum(i.quantity), 0) FROM booking_items i JOIN bookings b ON b.id = i.booking_id "
             "   WHERE i.ticket_type_id = t.id AND b.status = 'confirmed') AS sold, "
             "  (SELECT coalesce(sum(i.quantity), 0) FROM booking_items i JOIN bookings b ON b.id = i.booking_id "
@@ -73,10 +79,14 @@ async def check_invariants(dsn: str, event_id: int) -> dict[str, int]:
     finally:
         await conn.close()
     for row in types:
-        assert (row["quantity_sold"], row["quantity_held"]) == (row["sold"], row["held"]), dict(row)
+        held = row["quantity_held"] - row["quantity_kept"]
+        assert (row["quantity_sold"], held) == (row["sold"], row["held"]), dict(row)
+        assert row["waiting"] == row["entries"], dict(row)
+        assert row["quantity_kept"] == 0 or row["waiting"] > 0, dict(row)  # kept for someone
         assert row["quantity_available"] >= 0
     assert event["tickets_sold"] == sum(r["quantity_sold"] for r in types), dict(event)
     assert event["tickets_held"] == sum(r["quantity_held"] for r in types), dict(event)
+    assert event["tickets_kept"] == sum(r["quantity_kept"] for r in types), dict(event)
     assert event["tickets_sold"] + event["tickets_held"] <= event["total_capacity"]
     return {"event": event["tickets_sold"], **{r["name"]: r["quantity_sold"] for r in types}}
 

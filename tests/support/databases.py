@@ -10,7 +10,7 @@ import asyncpg
 TEMPLATE = "stampede_test_template"
 TABLES = (
     "users", "events", "ticket_types", "bookings", "booking_items", "password_reset_tokens",
-    "outbox", "idempotency_keys",
+    "outbox", "idempotency_keys", "waitlist_entries",
 )  # fmt: skip
 
 

@@ -159,8 +159,8 @@ def test_a_cancel_gives_the_tickets_back_once() -> None:
 
 def test_only_the_owner_cancels_and_only_a_confirmed_booking() -> None:
     state, reference = _with_booking()
-    assert _refusal(state, CancelBooking(8, reference))[0] == Reason.BOOKING_NOT_FOUND
-    assert _refusal(state, CancelBooking(7, uuid.uuid4()))[0] == Reason.BOOKING_NOT_FOUND
+    assert _refusal(state, CancelBooking(8, reference))[0] == Reason.NOT_FOUND
+    assert _refusal(state, CancelBooking(7, uuid.uuid4()))[0] == Reason.NOT_FOUND
     state, reference = _with_booking("cancelled")
     assert _refusal(state, CancelBooking(7, reference))[0] == Reason.NOT_CANCELLABLE
 
@@ -300,7 +300,7 @@ def test_an_extension_adds_a_hold_time_up_to_three_from_the_start() -> None:
     apply(state, third)
     assert _refusal(state, ExtendHold(7, booking.reference))[0] == Reason.EXTENSION_LIMIT
     assert booking.expires_at == NOW + 3 * hold
-    assert _refusal(state, ExtendHold(8, booking.reference))[0] == Reason.BOOKING_NOT_FOUND
+    assert _refusal(state, ExtendHold(8, booking.reference))[0] == Reason.NOT_FOUND
     apply(state, expire(state, NOW + 3 * hold)[0])
     assert _refusal(state, ExtendHold(7, booking.reference))[0] == Reason.NOT_PENDING
 

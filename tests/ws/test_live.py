@@ -68,7 +68,7 @@ async def test_snapshot_then_each_committed_change(
             "total_capacity": 1000, "tickets_sold": 0, "tickets_held": 0, "tickets_available": 100,
             "sales_start": None, "sales_end": None,
             "ticket_types": [{"id": ticket["id"], "name": "VIP", "price": "99.00", "quantity_available": 100,
-                              "quantity_held": 0, "quantity_sold": 0, "is_active": True, "on_sale": True,
+                              "quantity_held": 0, "quantity_sold": 0, "waiting": 0, "is_active": True, "on_sale": True,
                               "sales_start": None, "sales_end": None}],
         }  # fmt: skip
         started = time.monotonic()

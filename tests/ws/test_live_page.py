@@ -9,6 +9,7 @@ from playwright.async_api import Browser, expect
 from server.config import Config
 from tests.support.api import Api
 from tests.support.crowd import make_users
+from tests.support.waitlist import cancel, joined, sold_out
 
 
 async def test_the_page_updates_without_reload(
@@ -94,4 +95,24 @@ async def test_the_page_shows_held_seats_and_counts_down_to_the_sales(
     await expect(now_row).to_contain_text("7 left · 3 held", timeout=3000)
     await expect(page.locator("#sold")).to_contain_text("3 held")
     await expect(page.locator("#available-total")).to_have_text("7")
+    assert errors == []
+
+
+async def test_a_sold_out_type_invites_to_its_waiting_list_and_counts_it(
+    api: Api, browser: Browser
+) -> None:
+    shop = await sold_out(api, [2])
+    page = await browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(str(api.client.make_url(f"/events/{shop.event['id']}/live")))
+    row = page.locator(f"[data-ticket-type-id='{shop.ticket['id']}']")
+    await expect(row).to_contain_text("sold out — join the waiting list")
+    await joined(api, await api.attendee(), shop, 1)
+    await joined(api, await api.attendee(), shop, 3)
+    await expect(row).to_contain_text("0 left · 2 waiting", timeout=3000)
+    buyer, booking = shop.bookings[0]
+    await cancel(api, buyer, booking["booking_reference"])  # 2 seats: 1 offered, 1 kept back
+    await expect(row).to_contain_text("0 left · 2 held · 1 waiting", timeout=3000)
+    await expect(row).to_contain_text("sold out — join the waiting list")
     assert errors == []

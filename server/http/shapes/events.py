@@ -61,6 +61,15 @@ class EventIn(In):
     ] = None
     sales_start: SalesStart = None
     sales_end: SalesEnd = None
+    waitlist_offer_seconds: Annotated[
+        int,
+        Field(
+            ge=5,
+            le=604800,
+            description="How long a waiting-list offer keeps its seats for its taker (seconds).",
+        ),
+        WholeNumber,
+    ] = 3600
 
 
 class EventOut(Out, EventIn):
@@ -69,7 +78,9 @@ class EventOut(Out, EventIn):
     created_at: datetime
     updated_at: datetime
     tickets_sold: int = Field(description="Confirmed tickets.")
-    tickets_held: int = Field(description="Tickets in pending holds.")
+    tickets_held: int = Field(
+        description="Tickets in pending holds, or kept back for the waiting list."
+    )
     tickets_available: int = Field(description="What can still be booked right now.")
 
 
@@ -103,7 +114,8 @@ class TicketTypeIn(In):
 class TicketTypeOut(Out, TicketTypeIn):
     price: Annotated[str, money_text]  # type: ignore[assignment]  # written as text
     id: int
-    quantity_held: int = Field(description="In pending holds.")
+    quantity_held: int = Field(description="In pending holds, or kept back for the waiting list.")
+    waiting: int = Field(description="Waiting-list entries waiting for this type.")
     quantity_sold: int = Field(description="Confirmed.")
     on_sale: bool = Field(description="Inside both the event's sales window and its own.")
     created_at: datetime

@@ -1,0 +1,97 @@
+"""The typed rows a batch writes (the composite types of migrations 0006-0008), and
+``Writes``, the lists of them one batch writes in one statement."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+__all__ = [
+    "BookingRow",
+    "ChangeRow",
+    "CountRow",
+    "EntryChangeRow",
+    "EntryRow",
+    "ItemRow",
+    "KeyRow",
+    "MailRow",
+    "Writes",
+]
+
+
+class BookingRow(NamedTuple):
+    reference: uuid.UUID
+    user_id: int
+    total: Decimal
+    status: str
+    expires_at: datetime | None
+
+
+class ItemRow(NamedTuple):
+    reference: uuid.UUID
+    ticket_type_id: int
+    quantity: int
+    price: Decimal
+
+
+class ChangeRow(NamedTuple):
+    booking_id: int
+    status: str
+    expires_at: datetime | None
+
+
+class CountRow(NamedTuple):
+    ticket_type_id: int
+    available: int
+    sold: int
+    held: int  # with the kept ones, as stored
+    kept: int
+    waiting: int
+
+
+class KeyRow(NamedTuple):
+    user_id: int
+    key: str
+    reference: uuid.UUID
+
+
+class MailRow(NamedTuple):
+    user_id: int
+    subject: str
+    body: str
+
+
+class EntryRow(NamedTuple):
+    user_id: int
+    ticket_type_id: int
+    quantity: int
+    status: str
+    reference: uuid.UUID | None  # its offer, when offered at once
+
+
+class EntryChangeRow(NamedTuple):
+    entry_id: int
+    status: str
+    reference: uuid.UUID | None  # its offer
+
+
+@dataclass(slots=True)
+class Writes:
+    """What a batch will write."""
+
+    bookings: list[BookingRow] = field(default_factory=list)
+    items: list[ItemRow] = field(default_factory=list)
+    changes: list[ChangeRow] = field(default_factory=list)
+    keys: list[KeyRow] = field(default_factory=list)
+    mails: list[MailRow] = field(default_factory=list)
+    entries: list[EntryRow] = field(default_factory=list)
+    entry_changes: list[EntryChangeRow] = field(default_factory=list)
+    transition: bool = False  # a sales window opened or closed: the on-sale state is new
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.bookings or self.changes or self.entries or self.entry_changes or self.transition
+        )
