@@ -4,6 +4,7 @@ closing over time, the live messages and two instances are in tests/ws and tests
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from tests.support.api import Api
 from tests.support.databases import table_digest
 from tests.support.waitlist import (
+    SoldOut,
     book,
     cancel,
     counts,
@@ -273,11 +275,28 @@ async def test_more_stock_goes_to_the_waiting_list_first(api: Api) -> None:
 
 async def _eventually_offered(api: Api, who: Any) -> dict[str, Any]:
     """The organizer's change is settled by the event's actor right after it commits."""
-    import asyncio
-
     for _ in range(100):
         mine = await entry(api, who)
         if mine["status"] == "offered":
             return mine
         await asyncio.sleep(0.05)
     pytest.fail(f"never offered: {mine}")
+
+
+async def test_more_event_capacity_goes_to_the_waiting_list_first(api: Api) -> None:
+    owner = await api.organizer()
+    event = await api.event(owner, name="Capped", total_capacity=2)
+    ticket = await api.ticket_type(owner, event["id"], quantity_available=5)
+    buyer, fan = await api.attendee(), await api.attendee()
+    assert (await book(api, buyer, event["id"], ticket["id"], 2))[0] == 201
+    shop = SoldOut(owner, event, ticket, [])
+    assert (await counts(api, shop))["tickets_available"] == 0  # the capacity binds
+    await joined(api, fan, shop, 2)
+    response = await api.client.patch(
+        f"/api/events/{event['id']}/", json={"total_capacity": 4}, headers=owner.headers
+    )
+    assert response.status == 200
+    offer = await _eventually_offered(api, fan)
+    assert offer["quantity"] == 2
+    after = await counts(api, shop)
+    assert (after["sold"], after["held"], after["tickets_available"]) == (2, 2, 0)
