@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from redis.asyncio import Redis
@@ -16,9 +16,8 @@ from server.actors import sweeper, transaction
 from server.actors.actor import ActorSettings
 from server.actors.registry import ActorRegistry
 from server.actors.sweeper import sweep
-from server.actors.transaction import BatchRunner
+from server.actors.transaction import BatchResult, BatchRunner
 from server.auth import auth_middleware
-from server.booking.outcomes import Closed, Offered
 from server.bookings import Bookings
 from server.config import Config
 from server.db import Queries, apply_migrations, connect_pool
@@ -38,9 +37,11 @@ from server.keys import (
     mailer_key,
     pool_key,
     queries_key,
+    queue_tokens_key,
     redis_key,
     ticket_types_key,
     user_cache_key,
+    waiting_rooms_key,
     waitlist_key,
 )
 from server.mail import Mailer, SmtpTarget
@@ -49,10 +50,16 @@ from server.ratelimit import RateLimiter
 from server.ticket_types import TicketTypes
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
+from server.waiting_room import rooms
+from server.waiting_room.admitter import admit_forever
+from server.waiting_room.rooms import Admitted, WaitingRooms
+from server.waiting_room.tokens import QueueTokens
 from server.waitlist import Waitlist
 from server.ws import hub as live_hub
+from server.ws import reminders
 from server.ws.hub import Hub
-from server.ws.personal import waitlist_message
+from server.ws.personal import batch_messages, queue_message
+from server.ws.reminders import Reminders
 
 __all__ = ["create_app"]
 
@@ -78,6 +85,8 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         *live_hub.QUERIES,
         *purge.QUERIES,
         *waitlist.QUERIES,
+        *rooms.QUERIES,
+        *reminders.QUERIES,
     )
     pool = await connect_pool(
         config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
@@ -112,7 +121,7 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def services_context(app: web.Application) -> AsyncIterator[None]:
-    """The services the handlers call, and the outbox sender running in the background."""
+    """The services the handlers call."""
     config, pool, queries = app[config_key], app[pool_key], app[queries_key]
     smtp = SmtpTarget.from_url(config.smtp_url) if config.smtp_url else None
     mailer = Mailer(
@@ -124,9 +133,11 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         config.outbox_lease_seconds,
     )
     app[jwt_key_key] = resolve_jwt_key(config)
+    app[queue_tokens_key] = tokens = QueueTokens(app[jwt_key_key])
+    app[waiting_rooms_key] = WaitingRooms(pool, queries, tokens)
     app[mailer_key] = mailer
     app[limiter_key] = RateLimiter(app[redis_key], enabled=config.rate_limits)
-    app[user_cache_key] = users = UserCache(app[redis_key])
+    app[user_cache_key] = UserCache(app[redis_key])
     app[accounts_key] = Accounts(
         pool, queries, config, app[jwt_key_key], mailer, app[user_cache_key]
     )
@@ -140,6 +151,13 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
 
     app[events_key] = Events(pool, queries, availability_changed)
     app[ticket_types_key] = TicketTypes(pool, queries, availability_changed)
+    yield
+
+
+async def background_context(app: web.Application) -> AsyncIterator[None]:
+    """What runs in the background on every instance: the outbox sender, the purge, the
+    waiting rooms' admitter, the live reminders, and (with Redis) the user-cache listener."""
+    config, pool, queries, hub = app[config_key], app[pool_key], app[queries_key], app[hub_key]
     purger = Purger(
         pool,
         queries,
@@ -147,12 +165,20 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
         retention_days=config.outbox_retention_days,
         batch=config.purge_batch,
     )
+    admitting = admit_forever(
+        app[waiting_rooms_key],
+        functools.partial(tell_admitted, hub),
+        config.admit_interval_ms / 1000,
+    )
+    reminders = Reminders(pool, queries, hub, app[queue_tokens_key])
     background = [
-        asyncio.create_task(mailer.run(), name="outbox-sender"),
+        asyncio.create_task(app[mailer_key].run(), name="outbox-sender"),
         asyncio.create_task(purger.run(), name="purge"),
+        asyncio.create_task(admitting, name="admitter"),
+        asyncio.create_task(reminders.run(), name="reminders"),
     ]
     if app[redis_key] is not None:
-        background.append(asyncio.create_task(users.listen(), name="user-changes"))
+        background.append(asyncio.create_task(app[user_cache_key].listen(), name="user-changes"))
     try:
         yield
     finally:
@@ -183,7 +209,7 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
     )
     registry.on_commit.append(app[hub_key].changed)  # after each commit, never before
     registry.on_commit.append(lambda _event, _seq: app[mailer_key].wake())  # its mails
-    registry.on_settled.append(functools.partial(tell_waitlist, app[hub_key]))
+    registry.on_batch.append(functools.partial(tell_owners, app[hub_key]))
     app[actors_key] = registry
     app[bookings_key] = Bookings(app[pool_key], app[queries_key], registry)
     app[waitlist_key] = Waitlist(app[pool_key], app[queries_key], registry)
@@ -216,10 +242,17 @@ async def close_websockets(app: web.Application) -> None:
     await app[hub_key].close_sockets()
 
 
-def tell_waitlist(hub: Hub, event_id: int, settled: Sequence[Offered | Closed]) -> None:
-    """Each waiting-list entry offered seats, or closed, is told so on its user's sockets."""
-    for done in settled:
-        hub.tell(*waitlist_message(event_id, done))
+def tell_owners(hub: Hub, event_id: int, result: BatchResult) -> None:
+    """What a committed batch did, on the sockets of the users it concerns."""
+    for user_id, message in batch_messages(event_id, result):
+        hub.tell(user_id, message)
+
+
+def tell_admitted(hub: Hub, admitted: Admitted) -> None:
+    """Each place admitted, at once, on its user's sockets."""
+    for user_id, position in admitted.places:
+        place = {"state": "admitted", "position": position, "ahead": 0, "eta_seconds": 0}
+        hub.tell(user_id, queue_message(admitted.event_id, place))
 
 
 def create_app(config: Config) -> web.Application:
@@ -232,6 +265,7 @@ def create_app(config: Config) -> web.Application:
     app.cleanup_ctx.append(redis_context)
     app.cleanup_ctx.append(live_context)
     app.cleanup_ctx.append(services_context)
+    app.cleanup_ctx.append(background_context)
     app.cleanup_ctx.append(actors_context)
     app.on_shutdown.append(close_websockets)
     setup_routes(app)

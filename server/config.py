@@ -60,6 +60,9 @@ class Config:
     # How often each instance looks for what is due (expired holds, sales windows) on events
     # whose actor is not running: the longest a hold outlives its expires_at.
     sweep_interval_ms: int = 250
+    # How often each instance draws and admits the waiting rooms that are due (each admission
+    # admits what is owed since the last, whoever ran it).
+    admit_interval_ms: int = 250
     log_level: str = "INFO"
 
     @property
@@ -187,4 +190,5 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("max_actors", "MAX_ACTORS", _int_in(1, 1_000_000)),
     ("live_interval_ms", "LIVE_INTERVAL_MS", _int_in(1, 60_000)),
     ("sweep_interval_ms", "SWEEP_INTERVAL_MS", _int_in(10, 60_000)),
+    ("admit_interval_ms", "ADMIT_INTERVAL_MS", _int_in(10, 60_000)),
 )

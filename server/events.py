@@ -36,7 +36,7 @@ QUERIES = (
     "event_by_id", "count_events", "list_events", "insert_event", "lock_event", "update_event",
     "touch_event", "event_has_bookings", "delete_event", "lock_ticket_types",
     "cancel_event_bookings", "enqueue_event_cancellation_mails", "deactivate_ticket_types",
-    "close_event_waitlist",
+    "close_event_waitlist", "upsert_waiting_room", "delete_waiting_room",
 )  # fmt: skip
 EVENT_ORDERING = ("start_time", "total_capacity", "created_at")
 TICKET_TYPE_ORDERING = (
@@ -161,6 +161,7 @@ class Events:
             event_id = await conn.fetchval(
                 self.queries["insert_event"], organizer.id, *(values[f] for f in EVENT_FIELDS)
             )
+            await self._set_waiting_room(conn, event_id, data)
             await conn.execute(self.queries["touch_event"], event_id)
         return await self.get(event_id)
 
@@ -184,9 +185,28 @@ class Events:
             if values["status"] == "cancelled" and event["status"] != "cancelled":
                 await self._cancel(conn, event_id, event["name"])
             await conn.execute(self.queries["update_event"], event_id, *values.values())
+            await self._set_waiting_room(conn, event_id, data)
             settle = await conn.fetchval(self.queries["touch_event"], event_id)
         self.on_change(event_id, bool(settle))
         return await self.get(event_id)
+
+    async def _set_waiting_room(
+        self, conn: asyncpg.Connection, event_id: int, data: dict[str, Any]
+    ) -> None:
+        """Turn the event's waiting room on (or change its settings: its queue stays), or off
+        (its queue goes)."""
+        if "waiting_room" not in data:
+            return
+        room = data["waiting_room"]
+        if room is None:
+            await conn.execute(self.queries["delete_waiting_room"], event_id)
+        else:
+            await conn.execute(
+                self.queries["upsert_waiting_room"],
+                event_id,
+                room["admit_per_minute"],
+                room["session_seconds"],
+            )
 
     async def _cancel(self, conn: asyncpg.Connection, event_id: int, name: str) -> None:
         """Cancel every confirmed booking and pending hold (tickets given back, owners mailed),

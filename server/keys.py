@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from server.ratelimit import RateLimiter
     from server.ticket_types import TicketTypes
     from server.users import UserCache
+    from server.waiting_room.rooms import WaitingRooms
+    from server.waiting_room.tokens import QueueTokens
     from server.waitlist import Waitlist
     from server.ws.hub import Hub
 
@@ -41,9 +43,11 @@ __all__ = [
     "openapi_key",
     "pool_key",
     "queries_key",
+    "queue_tokens_key",
     "redis_key",
     "ticket_types_key",
     "user_cache_key",
+    "waiting_rooms_key",
     "waitlist_key",
 ]
 
@@ -61,6 +65,8 @@ ticket_types_key: web.AppKey[TicketTypes] = web.AppKey("ticket_types")
 actors_key: web.AppKey[ActorRegistry] = web.AppKey("actors")
 bookings_key: web.AppKey[Bookings] = web.AppKey("bookings")
 waitlist_key: web.AppKey[Waitlist] = web.AppKey("waitlist")
+queue_tokens_key: web.AppKey[QueueTokens] = web.AppKey("queue_tokens")
+waiting_rooms_key: web.AppKey[WaitingRooms] = web.AppKey("waiting_rooms")
 user_cache_key: web.AppKey[UserCache] = web.AppKey("user_cache")
 hub_key: web.AppKey[Hub] = web.AppKey("hub")
 limiter_key: web.AppKey[RateLimiter] = web.AppKey("limiter")

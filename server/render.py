@@ -54,7 +54,12 @@ def _plain(value: Any) -> Any:
 
 
 def event_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: _plain(row[name]) for name in EVENT_FIELDS}
+    body = {name: _plain(row[name]) for name in EVENT_FIELDS if name != "waiting_room"}
+    admit, session = row["room_admit_per_minute"], row["room_session_seconds"]
+    body["waiting_room"] = (
+        None if admit is None else {"admit_per_minute": admit, "session_seconds": session}
+    )
+    return body
 
 
 def ticket_type_json(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 
 from server.actors.actor import ActorSettings, EventActor
 from server.actors.transaction import BatchResult, BatchRunner
 from server.booking.commands import Command
-from server.booking.outcomes import (
-    Closed,
-    NotDone,
-    Offered,
-    Outcome,
-    Unavailable,
-    booking_unavailable,
-)
+from server.booking.outcomes import NotDone, Outcome, Unavailable, booking_unavailable
 
 __all__ = ["ActorRegistry"]
 
@@ -39,9 +32,9 @@ class ActorRegistry:
         self._closing = False
         # Called with (event_id, seq) after each committed batch that changed an event.
         self.on_commit: list[Callable[[int, int], None]] = []
-        # Called with (event_id, what it settled) after each committed batch whose waiting
-        # list offered seats or closed entries.
-        self.on_settled: list[Callable[[int, Sequence[Offered | Closed]], None]] = []
+        # Called with (event_id, the batch's result) after each committed batch that changed
+        # an event: what it did, for those it concerns.
+        self.on_batch: list[Callable[[int, BatchResult], None]] = []
 
     def __len__(self) -> int:
         return len(self._actors)
@@ -90,11 +83,10 @@ class ActorRegistry:
 
     def _committed(self, event_id: int, result: BatchResult) -> None:
         assert result.seq is not None
-        for callback in self.on_commit:
-            callback(event_id, result.seq)
-        if result.settled:
-            for settled in self.on_settled:
-                settled(event_id, result.settled)
+        for changed in self.on_commit:
+            changed(event_id, result.seq)
+        for told in self.on_batch:
+            told(event_id, result)
 
     def _forget(self, actor: EventActor) -> None:
         if self._actors.get(actor.event_id) is actor:

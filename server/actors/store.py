@@ -92,6 +92,7 @@ def _event(event_id: int, locked: list[asyncpg.Record]) -> EventState:
         kept=event["tickets_kept"],
         hold_seconds=event["hold_seconds"],
         offer_seconds=event["waitlist_offer_seconds"],
+        waiting_room=event["waiting_room"],
         max_per_booking=event["max_tickets_per_booking"],
         max_per_customer=event["max_tickets_per_customer"],
         sales_start=event["sales_start"],

@@ -31,6 +31,7 @@ from server.booking.outcomes import (
     Booked,
     Cancelled,
     Closed,
+    Expired,
     Joined,
     Left,
     Offered,
@@ -67,7 +68,7 @@ class BatchResult:
     seq: int | None  # the event's new version, when the batch changed it
     missing: bool = False  # there is no such event (any more)
     deadline: datetime | None = None  # when the event next has something due
-    expired: int = 0  # holds given back
+    expired: tuple[Expired, ...] = ()  # holds given back, their time having run out
     settled: tuple[Offered | Closed, ...] = ()  # waiting-list entries offered seats, or closed
 
 
@@ -247,7 +248,7 @@ class BatchRunner:
             plan.written(written)
         deadline = plan.deadline(times, next_transition)
         result = BatchResult(
-            plan.outcomes, seq, not locked, deadline, len(plan.expired), tuple(plan.settled)
+            plan.outcomes, seq, not locked, deadline, tuple(plan.expired), tuple(plan.settled)
         )
         return plan, result
 

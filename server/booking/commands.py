@@ -28,6 +28,7 @@ class BookTickets:
     idempotency_key: str | None = None
     request_hash: bytes = b""
     hold: bool = False
+    admitted: bool = False  # a valid queue token for this user and event came with it
     # Chosen before the first attempt, so a retry can tell whether an attempt committed.
     reference: uuid.UUID = field(default_factory=uuid.uuid4)
 

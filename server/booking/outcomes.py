@@ -61,6 +61,7 @@ class Reason(StrEnum):
     KEY_REUSED = "idempotency_key_reused"
     KEY_IN_USE = "idempotency_key_in_use"
     TICKETS_AVAILABLE = "tickets_available"
+    QUEUE_REQUIRED = "queue_required"
     ALREADY_WAITING = "already_waiting"
 
 
@@ -154,6 +155,7 @@ class Expired:
     reference: uuid.UUID
     user_id: int
     lines: tuple[Line, ...]
+    expires_at: datetime | None = None  # when it ran out
 
 
 @dataclass(slots=True)

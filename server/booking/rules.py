@@ -43,6 +43,10 @@ EXTENSIONS = 3  # a hold lasts at most this many hold times from when it was mad
 INVALID_TYPES = "One or more ticket types are invalid."
 FOREIGN_TYPES = "All ticket types must belong to the same event."
 BOOKING_NOT_FOUND = "No Booking matches the given query."
+QUEUE_REQUIRED = (
+    "This on-sale has a waiting room: join its queue (POST /api/events/{event_id}/queue/) and "
+    "book with the Queue-Token header once admitted."
+)
 
 
 def decide(state: EventState, command: Command, now: datetime) -> Outcome:
@@ -80,6 +84,8 @@ def _book(state: EventState, command: BookTickets, now: datetime) -> Outcome:
     for type_id, _ in command.items:
         if not state.on_sale(state.types[type_id], now):
             return Refused(Reason.NOT_ON_SALE, f"{state.types[type_id].name} is not on sale.")
+    if state.waiting_room and not command.admitted and state.public(now) > 0:
+        return Refused(Reason.QUEUE_REQUIRED, QUEUE_REQUIRED.format(event_id=state.id))
     lines = seats.lines(state, ((t, q, state.types[t].price) for t, q in command.items))
     short = seats.short(state, lines)
     if short is not None:
@@ -135,7 +141,12 @@ def _extend(state: EventState, booking: BookingState, now: datetime) -> Outcome:
 def expire(state: EventState, now: datetime) -> list[Expired]:
     """The holds whose time has run out, to be given back."""
     return [
-        Expired(booking.reference, booking.user_id, seats.lines(state, booking.items))
+        Expired(
+            booking.reference,
+            booking.user_id,
+            seats.lines(state, booking.items),
+            booking.expires_at,
+        )
         for booking in state.due(now)
     ]
 

@@ -76,6 +76,7 @@ class EventState:
     kept: int = 0  # kept back for the waiting list
     hold_seconds: int = 600
     offer_seconds: int = 3600  # a waiting-list offer's hold time
+    waiting_room: bool = False  # bookings need an admission from its queue while it applies
     max_per_booking: int | None = None
     max_per_customer: int | None = None
     sales_start: datetime | None = None
@@ -104,6 +105,13 @@ class EventState:
     def selling(self, ticket: TicketState, now: datetime) -> bool:
         """Whether tickets of the type can be bought now (else its waiting list closes)."""
         return not self.closed(now) and ticket.active and self.on_sale(ticket, now)
+
+    def public(self, now: datetime) -> int:
+        """What anyone could book now (the event's "tickets_available")."""
+        if self.closed(now):
+            return 0
+        on_sale = sum(t.available for t in self.types.values() if t.active and self.on_sale(t, now))
+        return max(0, min(self.room(), on_sale))
 
     def room(self) -> int:
         """Seats the event's capacity still allows, beyond those sold, held and kept."""

@@ -6,6 +6,7 @@ The booking rules answer with domain outcomes; this edge chooses their HTTP stat
 from __future__ import annotations
 
 import hashlib
+import time
 
 import orjson
 from aiohttp import web
@@ -32,7 +33,7 @@ from server.http.shapes.bookings import (
 from server.http.shapes.common import Detail
 from server.http.throttle import throttle
 from server.jsonio import json_response
-from server.keys import bookings_key, events_key
+from server.keys import bookings_key, events_key, queue_tokens_key
 from server.ratelimit import BOOKING_PER_USER
 from server.render import receipt_json
 from server.users import ATTENDEE, ORGANIZER, User
@@ -56,6 +57,11 @@ IDEMPOTENCY = Header(
     "Repeat a booking safely: the same key within 24 h replays the first answer.",
     IdempotencyKey,
 )
+QUEUE_TOKEN = Header(
+    "Queue-Token",
+    "While the event's waiting room applies: the token of your admission (GET …/queue/).",
+    str,
+)
 _KEY = TypeAdapter(IdempotencyKey)
 BOOKING_CREATE = """All or nothing: every item is booked, or none (400 `sold_out`, \
 `capacity_exceeded`, `event_closed`, `ticket_type_inactive`, `invalid_ticket_types`, \
@@ -70,7 +76,11 @@ after `Retry-After`. `booking_outcome_unknown`: the booking was still being comm
 answer was given up on, and **may have been made**. Find out with `GET /api/users/me/bookings/` \
 before booking again; or, having sent an `Idempotency-Key`, retry with the same key: the retry \
 answers with the booking if it was made (201, `Idempotent-Replayed: true`) and books it \
-otherwise."""
+otherwise.
+
+**403** `queue_required`: the event's waiting room applies (from its `sales_start`, while \
+tickets remain) and no `Queue-Token` of yours admits you now: join the queue \
+(`POST /api/events/{id}/queue/`) and book with the token it gives once you are admitted."""
 
 
 def idempotency_key(request: web.Request) -> str | None:
@@ -91,13 +101,23 @@ def request_hash(sent: object) -> bytes:
     return hashlib.sha256(orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)).digest()
 
 
-def _command(user_id: int, body: BookingIn, key: str | None) -> BookTickets:
+def _command(user_id: int, body: BookingIn, key: str | None, admitted: bool) -> BookTickets:
     items = tuple((item.ticket_type_id, item.quantity) for item in body.items)
     if len({type_id for type_id, _ in items}) != len(items):
         raise BookingRefused(Refused(Reason.INVALID_TICKET_TYPES, INVALID_TYPES))
     if key is None:
-        return BookTickets(user_id, items, hold=body.hold)
-    return BookTickets(user_id, items, key, request_hash(body.model_dump()), body.hold)
+        return BookTickets(user_id, items, hold=body.hold, admitted=admitted)
+    sent = request_hash(body.model_dump())
+    return BookTickets(user_id, items, key, sent, body.hold, admitted)
+
+
+def _admitted(request: web.Request, user_id: int, event_id: int) -> bool:
+    """Whether the request carries a queue token admitting this user to this event now
+    (checked here, signature and all, with no database round trip)."""
+    token = request.headers.get(QUEUE_TOKEN.name)
+    return token is not None and request.app[queue_tokens_key].admits(
+        token, event_id, user_id, time.time()
+    )
 
 
 @endpoint(
@@ -108,12 +128,13 @@ def _command(user_id: int, body: BookingIn, key: str | None) -> BookTickets:
     returns=BookingOut,
     access=ATTENDEE,
     errors=(404, 409, 422, 429, 503),
-    headers=(IDEMPOTENCY,),
+    headers=(IDEMPOTENCY, QUEUE_TOKEN),
     description=BOOKING_CREATE,
 )
 async def create_booking(request: web.Request, user: User, body: BookingIn) -> web.Response:
     await throttle(request, BOOKING_PER_USER, str(user.id))
-    command = _command(user.id, body, idempotency_key(request))
+    admitted = _admitted(request, user.id, body.event_id)
+    command = _command(user.id, body, idempotency_key(request), admitted)
     bookings = request.app[bookings_key]
     booked = answered(await bookings.place(body.event_id, command))
     assert isinstance(booked, Booked)

@@ -29,6 +29,7 @@ REFUSAL_STATUS = {
     Reason.EXTENSION_LIMIT: 409,
     Reason.KEY_REUSED: 422,
     Reason.ALREADY_WAITING: 409,
+    Reason.QUEUE_REQUIRED: 403,
 }
 
 Done = Booked | Cancelled | Confirmed | Extended | Joined | Left

@@ -1,4 +1,5 @@
-"""``GET /events/{event_id}/live`` and its assets, served from the project (no CDN)."""
+"""``GET /events/{event_id}/live``, ``…/queue`` and their assets, served from the project (no
+CDN)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,21 @@ from server.errors import NotFound
 from server.http.endpoints import endpoint
 from server.http.paths import path_id
 
-__all__ = ["DOCS_SECURITY_HEADERS", "SECURITY_HEADERS", "STATIC", "live_page", "static_asset"]
+__all__ = [
+    "DOCS_SECURITY_HEADERS",
+    "SECURITY_HEADERS",
+    "STATIC",
+    "live_page",
+    "queue_page",
+    "static_asset",
+]
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 VENDOR = STATIC / "vendor"  # installed from npm by server.docs_assets
 JS, CSS = "text/javascript", "text/css"
 ASSETS = {
     "live.js": (STATIC, JS),
+    "queue.js": (STATIC, JS),
     "live.css": (STATIC, CSS),
     "favicon.svg": (STATIC, "image/svg+xml"),
     "swagger-init.js": (STATIC, JS),
@@ -55,6 +64,17 @@ DOCS_SECURITY_HEADERS = {
 async def live_page(request: web.Request) -> web.FileResponse:
     path_id(request, "event_id")  # a non-numeric id is 404; an unknown one is the page's to say
     return web.FileResponse(STATIC / "live.html", headers=SECURITY_HEADERS)
+
+
+@endpoint(
+    "queue-page",
+    "A page to queue in an event's waiting room, then book (HTML)",
+    "Waiting room",
+    description="HTML: sign in, join, watch your place and ETA live, book once admitted.",
+)
+async def queue_page(request: web.Request) -> web.FileResponse:
+    path_id(request, "event_id")
+    return web.FileResponse(STATIC / "queue.html", headers=SECURITY_HEADERS)
 
 
 @endpoint(

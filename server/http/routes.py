@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.http import accounts, bookings, docs, events, health, holds, pages, waitlist
+from server.http import accounts, bookings, docs, events, health, holds, pages, queue, waitlist
 from server.http.endpoints import ENDPOINTS, Endpoint, Handler
 from server.http.openapi import OpenApi, build_document
 from server.keys import openapi_key
@@ -76,9 +76,12 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", EVENT + "/waitlist", waitlist.join_waitlist),
     Route("GET", "/api/users/me/waitlist", waitlist.my_waitlist),
     Route("DELETE", "/api/waitlist/{entry_id}", waitlist.leave_waitlist),
+    Route("POST", EVENT + "/queue", queue.join_queue),
+    Route("GET", EVENT + "/queue", queue.my_place),
     Route("GET", "/ws/events/{event_id}", live.event_socket),
     Route("GET", "/ws", live.multiplexed_socket),
     Route("GET", "/events/{event_id}/live", pages.live_page),
+    Route("GET", "/events/{event_id}/queue", pages.queue_page),
     Route("GET", "/static/{name}", pages.static_asset),
     Route("GET", "/api/schema", docs.schema),
     Route("GET", "/api/docs/swagger", docs.swagger),

@@ -114,6 +114,10 @@ def _field_errors(model: type[BaseModel], exc: ValidationError, data: Any) -> di
         if len(loc) == 1:
             errors.setdefault(name, []).append(message)
             continue
+        if isinstance(loc[1], str):  # a field of a nested object: its errors by field
+            nested = errors.setdefault(name, {})
+            nested.setdefault(str(loc[1]), []).append(message)
+            continue
         # An item of a list: the list's errors are one dict per item ({} when it is fine).
         sent = data.get(name) if isinstance(data, dict) else None
         items = errors.setdefault(name, [{} for _ in sent or ()])

@@ -57,6 +57,9 @@ class FanOut:
                 del self._people[subscription.user_id]
         subscription.user_id = None
 
+    def people(self) -> list[int]:
+        return list(self._people)
+
     def tell(self, user_id: int, message: bytes) -> None:
         """Hand one of a user's own messages to that user's sockets here."""
         for subscription in self._people.get(user_id, ()):

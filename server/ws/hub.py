@@ -55,6 +55,15 @@ class Hub:
         """One of a user's own messages (JSON), to their sockets on every instance."""
         self._messenger.tell(user_id, message)
 
+    def tell_here(self, user_id: int, message: bytes) -> None:
+        """One of a user's own messages, to their sockets on this instance only (each
+        instance sends its reminders to its own sockets)."""
+        self._fanout.tell(user_id, message)
+
+    def users_here(self) -> list[int]:
+        """The users with an authenticated socket on this instance."""
+        return self._fanout.people()
+
     def identify(self, subscription: Subscription, user_id: int) -> None:
         """The socket gets this user's own messages from now on."""
         self._fanout.identify(subscription, user_id)

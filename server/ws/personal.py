@@ -7,16 +7,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from server.booking.outcomes import Closed, Offered
+from server.actors.transaction import BatchResult
+from server.booking.outcomes import Closed, Confirmed, Offered
 from server.render import iso
 from server.ws.fanout import FanOut
 
-__all__ = ["USER_CHANNEL", "Messenger", "received_message", "waitlist_message"]
+__all__ = [
+    "USER_CHANNEL",
+    "Messenger",
+    "batch_messages",
+    "hold_message",
+    "queue_message",
+    "received_message",
+    "waitlist_message",
+]
 
 log = logging.getLogger("stampede.live")
 
@@ -35,6 +47,37 @@ def waitlist_message(event_id: int, done: Offered | Closed) -> tuple[int, bytes]
         "expires_at": iso(entry.expires_at),
     }
     return entry.user_id, orjson.dumps(message)
+
+
+def hold_message(
+    user_id: int, reference: uuid.UUID, status: str, expires_at: datetime | None
+) -> tuple[int, bytes]:
+    """A hold about to run out (``pending``, 60 s before), run out, or confirmed."""
+    message = {
+        "type": "hold",
+        "reference": str(reference),
+        "status": status,
+        "expires_at": iso(expires_at),
+    }
+    return user_id, orjson.dumps(message)
+
+
+def queue_message(event_id: int, place: dict[str, Any]) -> bytes:
+    """One's place in an event's waiting room (``place`` as ``queue_view`` shows it)."""
+    keys = ("state", "position", "ahead", "eta_seconds")
+    return orjson.dumps({"type": "queue", "event_id": event_id, **{k: place[k] for k in keys}})
+
+
+def batch_messages(event_id: int, result: BatchResult) -> Iterator[tuple[int, bytes]]:
+    """What a committed batch tells the users it concerns: their waiting-list entries offered
+    seats or closed, their holds run out or confirmed."""
+    for done in result.settled:
+        yield waitlist_message(event_id, done)
+    for gone in result.expired:
+        yield hold_message(gone.user_id, gone.reference, "expired", gone.expires_at)
+    for outcome in result.outcomes:
+        if isinstance(outcome, Confirmed) and not outcome.already:
+            yield hold_message(outcome.user_id, outcome.reference, "confirmed", None)
 
 
 class Messenger:

@@ -8,6 +8,7 @@ WITH event AS (
     SELECT id, name, status, start_time, total_capacity, tickets_sold, tickets_held,
            tickets_kept, seq, hold_seconds, waitlist_offer_seconds, max_tickets_per_booking,
            max_tickets_per_customer, sales_start, sales_end, next_transition_at, now() AS stamp,
+           EXISTS (SELECT 1 FROM waiting_rooms r WHERE r.event_id = $1) AS waiting_room,
            (SELECT min(b.expires_at) FROM bookings b
             WHERE b.event_id = $1 AND b.status = 'pending') AS next_expiry
     FROM events WHERE id = $1

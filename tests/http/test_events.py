@@ -17,8 +17,8 @@ EVENT_KEYS = {
     # Holds, limits and sales windows (stampede-api.md §5, §6).
     "tickets_held", "hold_seconds", "max_tickets_per_booking", "max_tickets_per_customer",
     "sales_start", "sales_end",
-    # The waiting list (§7).
-    "waitlist_offer_seconds",
+    # The waiting list (§7) and the waiting room (§8).
+    "waitlist_offer_seconds", "waiting_room",
 }  # fmt: skip
 
 

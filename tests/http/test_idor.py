@@ -13,8 +13,12 @@ from tests.support.api import Account, Api
 from tests.support.databases import table_digest
 
 # Routes whose answers are public on purpose: availability is for everyone to see; and any
-# attendee may join any event's waiting list, as any may book it.
-PUBLIC = {"event-detail", "ticket-type-list", "ws-event", "live-page", "static", "waitlist-join"}
+# attendee may join any event's waiting list or waiting room (and read their own place in
+# it), as any may book it.
+PUBLIC = {
+    "event-detail", "ticket-type-list", "ws-event", "live-page", "static", "waitlist-join",
+    "queue-join", "queue-place", "queue-page",
+}  # fmt: skip
 # A reset link names a user, but only its secret token opens it (tests/http/test_password_reset.py).
 NOT_AN_OBJECT = {"password-reset-confirm"}
 BODIES: dict[str, dict[str, Any]] = {

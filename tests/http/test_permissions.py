@@ -59,6 +59,9 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "waitlist-join": (401, 201, 403, 403),
     "my-waitlist": (401, 200, 403, 403),
     "waitlist-leave": (401, 204, 403, 403),
+    "queue-join": (401, 201, 403, 403),  # on an event with a waiting room
+    "queue-place": (401, 200, 403, 403),
+    "queue-page": PUBLIC_200,
     "ws-event": (101, 101, 101, 101),  # availability is public: the upgrade succeeds for all
     "ws": (101, 101, 101, 101),
     "live-page": PUBLIC_200,
@@ -141,6 +144,13 @@ async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Rou
             body = {**body, "hold": True}
         booking = await api.client.post("/api/bookings/", json=body, headers=attendee.headers)
         reference = (await booking.json())["booking_reference"]
+    if route.name.startswith("queue"):
+        room = {"waiting_room": {"admit_per_minute": 60, "session_seconds": 60}}
+        await api.client.patch(f"/api/events/{event['id']}/", json=room, headers=owner.headers)
+    if route.name == "queue-place":  # the attendee's own place
+        attendee = callers["attendee"]
+        assert attendee is not None
+        await api.client.post(f"/api/events/{event['id']}/queue/", headers=attendee.headers)
     entry_id = "0"
     if "{entry_id}" in route.path:
         attendee = callers["attendee"]

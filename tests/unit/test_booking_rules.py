@@ -240,7 +240,8 @@ def test_a_hold_past_its_time_is_given_back() -> None:
     booking = _hold(state, 2)
     assert expire(state, booking.expires_at - timedelta(microseconds=1)) == []
     [gone] = expire(state, booking.expires_at)
-    assert gone == Expired(booking.reference, 7, (Line(10, "GA", 2, Decimal("20.00")),))
+    ends = booking.expires_at
+    assert gone == Expired(booking.reference, 7, (Line(10, "GA", 2, Decimal("20.00")),), ends)
     apply(state, gone)
     assert _counts(state) == (6, 0, 0)
     assert (state.held, booking.status, booking.expires_at) == (0, "expired", None)

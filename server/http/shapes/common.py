@@ -72,8 +72,9 @@ class Error(BaseModel):
     code: str
 
 
-class FieldErrorsOut(RootModel[dict[str, list[Any]]]):
-    """Messages per field, as the reference API gives them."""
+class FieldErrorsOut(RootModel[dict[str, list[Any] | dict[str, list[str]]]]):
+    """Messages per field, as the reference API gives them (a nested object's: per field of
+    it)."""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 

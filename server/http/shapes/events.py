@@ -10,6 +10,7 @@ from pydantic import Field, StringConstraints
 from server.events import EVENT_ORDERING, TICKET_TYPE_ORDERING
 from server.http.fields import MAX_INT, Moment, Money, RawText, Says, Text, WholeNumber
 from server.http.shapes.common import In, Out, PageOut, PageQuery, money_text
+from server.http.shapes.queue import WaitingRoomIn
 
 __all__ = [
     "EVENT_STATUSES",
@@ -70,6 +71,17 @@ class EventIn(In):
         ),
         WholeNumber,
     ] = 3600
+    waiting_room: WaitingRoomIn | None = Field(
+        None,
+        description="A fair queue for the on-sale (none: off). From 30 minutes before "
+        "sales_start, buyers join it; at sales_start those present get places drawn at random, "
+        "later ones queue in order; places are admitted at admit_per_minute, each for "
+        "session_seconds, with a queue token that booking then requires.",
+    )
+
+
+class WaitingRoomOut(Out, WaitingRoomIn):
+    pass
 
 
 class EventOut(Out, EventIn):
@@ -82,6 +94,7 @@ class EventOut(Out, EventIn):
         description="Tickets in pending holds, or kept back for the waiting list."
     )
     tickets_available: int = Field(description="What can still be booked right now.")
+    waiting_room: WaitingRoomOut | None  # the output shape
 
 
 class EventQuery(PageQuery):
