@@ -33,11 +33,12 @@ lint: $(VENV)/.dev ## ruff, ruff format --check, mypy --strict
 migrate: $(VENV)/.runtime ## apply pending migrations and exit
 	$(BIN)/python -m server --migrate
 
-bench: $(VENV)/.dev ## benchmarks: hot-event booking (batched vs per-request), checkout (holds), waiting list, live fan-out
+bench: $(VENV)/.dev ## benchmarks: hot-event booking (batched vs per-request), checkout (holds), waiting list, waiting room, live fan-out
 	@$(call ensure,wrk,wrk,the benchmark's load generator; without it a slower Python one)
 	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 	$(BIN)/python loadtest/bench_checkout.py $(CHECKOUT_ARGS)
 	$(BIN)/python loadtest/bench_waitlist.py $(WAITLIST_ARGS)
+	$(BIN)/python loadtest/bench_queue.py $(QUEUE_ARGS)
 	$(BIN)/python loadtest/bench_live.py $(LIVE_ARGS)
 	$(BIN)/python loadtest/plots.py
 

@@ -11,6 +11,8 @@ open the web UI against a running server::
   A 400 ``sold_out``/``capacity_exceeded`` is a correct answer, not a failure.
 - Watchers own a quiet event, watch it over a websocket, book a ticket of it and time how long
   after the 201 the new state arrives: the ``WS live: 201 -> new state`` row of the report.
+- On-sale fans (``onsale.py``) queue in a waiting room before sales open, wait for admission on
+  their websocket, then hold and confirm or walk away: the ``QUEUE`` rows.
 
 When the run stops, every event it created is checked through the API: none may be oversold
 (the run then exits 1). The server should run with ``RATE_LIMITS=off``, or registrations from
@@ -19,93 +21,28 @@ one address are throttled (``make loadtest`` starts it so).
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import random
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import websocket  # websocket-client: blocking sockets, made cooperative by locust's gevent
-from locust import FastHttpUser, between, events, task
+from locust import between, events, task
 from locust.env import Environment
+from onsale import OnSaleFan  # noqa: F401 - a user class of this run: the on-sale scenario
+from stampede_users import StampedeUser, account, api, created_events, later
 
 log = logging.getLogger("stampede.loadtest")
 
-PASSWORD = "Load-testing-2026!"
 HOT_EVENTS = 3
 HOT_SEATS = 150  # per hot event: sold out within the first minute
-REFUSALS = ("sold_out", "capacity_exceeded", "event_closed", "ticket_type_inactive")
-_names = itertools.count(1)
-_run = uuid.uuid4().hex[:6]
+# Correct answers, not failures: no seats left, or an on-sale that needs its queue (onsale.py).
+REFUSALS = (
+    "sold_out", "capacity_exceeded", "event_closed", "ticket_type_inactive", "not_on_sale",
+    "queue_required",
+)  # fmt: skip
 hot_events: list[dict[str, Any]] = []  # {"id", "types": [ids]}, made at test start
-created_events: set[int] = set()  # every event this run made, for the final check
-
-
-def _later(days: float) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
-
-
-def _account(role: str) -> dict[str, str]:
-    name = f"lt{_run}-{role[:3]}-{next(_names)}"
-    return {"username": name, "email": f"{name}@load.example", "password": PASSWORD, "role": role}
-
-
-class StampedeUser(FastHttpUser):
-    abstract = True
-    role = "attendee"
-
-    def on_start(self) -> None:
-        self.auth = self.sign_in(self.role)
-
-    def sign_in(self, role: str) -> dict[str, str]:
-        """Register a new account with ``role`` and return its Authorization header."""
-        account = _account(role)
-        self.client.post("/api/auth/register/", json=account)
-        with self.client.post(
-            "/api/auth/login/",
-            json={"username": account["username"], "password": PASSWORD},
-            catch_response=True,
-        ) as response:
-            token = response.json().get("access") if response.status_code == 200 else None
-            if token is None:
-                response.failure(f"login failed: {response.status_code}")
-        return {"Authorization": f"Bearer {token or ''}"}
-
-    def create_event(
-        self, seats: int, types: int, name: str, auth: dict[str, str] | None = None
-    ) -> dict[str, Any] | None:
-        auth = auth or self.auth
-        body = {
-            "name": name,
-            "description": "Made by the load test",
-            "location": random.choice(["Berlin", "Lisbon", "Osaka", "Austin"]),
-            "start_time": _later(random.uniform(5, 60)),
-            "total_capacity": seats,
-        }
-        response = self.client.post("/api/events/", json=body, headers=auth)
-        if response.status_code != 201:
-            return None
-        event = response.json()
-        created_events.add(event["id"])
-        ids = []
-        for n in range(types):
-            ticket = {
-                "name": ["Standard", "VIP", "Balcony"][n % 3],
-                "price": f"{random.randint(10, 200)}.00",
-                "quantity_available": seats // types + 10,
-            }
-            made = self.client.post(
-                f"/api/events/{event['id']}/ticket-types/",
-                json=ticket,
-                headers=auth,
-                name="/api/events/[id]/ticket-types/",
-            )
-            if made.status_code == 201:
-                ids.append(made.json()["id"])
-        return {"id": event["id"], "types": ids}
 
 
 class Organizer(StampedeUser):
@@ -191,8 +128,8 @@ class Attendee(StampedeUser):
         ) as response:
             if response.status_code == 201:
                 self.bookings.append(response.json()["booking_reference"])
-            elif response.status_code == 400 and response.json().get("code") in REFUSALS:
-                response.success()  # no seats left is a correct answer
+            elif response.status_code in (400, 403) and response.json().get("code") in REFUSALS:
+                response.success()
             else:
                 response.failure(f"{response.status_code}: {response.text[:200]}")
 
@@ -282,37 +219,20 @@ class Watcher(StampedeUser):
             )
 
 
-def _api(
-    environment: Environment, method: str, path: str, body: Any = None, token: str = ""
-) -> Any:
-    """A plain request outside the measured users (setup and the final check)."""
-    import urllib.request
-
-    headers = {"Content-Type": "application/json"} | (
-        {"Authorization": f"Bearer {token}"} if token else {}
-    )
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        environment.host + path, data=data, headers=headers, method=method
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
-
-
 @events.test_start.add_listener
 def make_hot_events(environment: Environment, **_: Any) -> None:
     """A few events with few seats that half of all bookings race for."""
-    account = _account("organizer")
-    _api(environment, "POST", "/api/auth/register/", account)
-    token = _api(environment, "POST", "/api/auth/login/", account)["access"]
+    organizer = account("organizer")
+    api(environment, "POST", "/api/auth/register/", organizer)
+    token = api(environment, "POST", "/api/auth/login/", organizer)["access"]
     for n in range(HOT_EVENTS):
-        event = _api(
+        event = api(
             environment, "POST", "/api/events/",
-            {"name": f"Hot show {n + 1}", "location": "Arena", "start_time": _later(10), "total_capacity": HOT_SEATS},
+            {"name": f"Hot show {n + 1}", "location": "Arena", "start_time": later(10), "total_capacity": HOT_SEATS},
             token,
         )  # fmt: skip
         types = [
-            _api(
+            api(
                 environment, "POST", f"/api/events/{event['id']}/ticket-types/",
                 {"name": name, "price": price, "quantity_available": HOT_SEATS * 2 // 3},
                 token,
@@ -327,8 +247,8 @@ def make_hot_events(environment: Environment, **_: Any) -> None:
 def check_nothing_oversold(environment: Environment, **_: Any) -> None:
     oversold = []
     for event_id in sorted(created_events):
-        event = _api(environment, "GET", f"/api/events/{event_id}/")
-        types = _api(environment, "GET", f"/api/events/{event_id}/ticket-types/?page_size=100")[
+        event = api(environment, "GET", f"/api/events/{event_id}/")
+        types = api(environment, "GET", f"/api/events/{event_id}/ticket-types/?page_size=100")[
             "results"
         ]
         if (
@@ -339,7 +259,7 @@ def check_nothing_oversold(environment: Environment, **_: Any) -> None:
         ):
             oversold.append(event_id)
     hot_sold = sum(
-        _api(environment, "GET", f"/api/events/{e['id']}/")["tickets_sold"] for e in hot_events
+        api(environment, "GET", f"/api/events/{e['id']}/")["tickets_sold"] for e in hot_events
     )
     log.warning(
         "oversell check: %d events checked, %d oversold; hot events sold %d of %d seats",

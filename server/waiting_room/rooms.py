@@ -65,29 +65,51 @@ class WaitingRooms:
 
     async def join(self, event_id: int, user_id: int) -> tuple[bool, dict[str, Any]]:
         """(whether a new place was given, the place): the same place when already queued, a
-        new one at the back when one's admission ran out."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            room = await self._locked(conn, event_id)
-            if not room.open(room.stamp):
-                raise ApiError(
-                    "The waiting room is not open yet: it opens 30 minutes before sales start.",
-                    code="queue_not_open",
-                )
-            if not room.selling:
-                raise ApiError("This event is not on sale any more.", code="event_closed")
+        new one at the back when one's admission ran out. Joins to the prequeue run side by
+        side (the room's row shared); once places are given, one at a time."""
+        async with self.pool.acquire() as conn:
+            async with conn.transaction():
+                joined = await self._join(conn, event_id, user_id, "SHARE")
+            if joined is not None:
+                return joined
+            async with conn.transaction():
+                joined = await self._join(conn, event_id, user_id, "UPDATE")
+            assert joined is not None
+            return joined
+
+    async def _join(
+        self, conn: asyncpg.Connection, event_id: int, user_id: int, strength: str
+    ) -> tuple[bool, dict[str, Any]] | None:
+        """The join, under the room's row lock of that strength; None when it needs more (a
+        place to give, or the draw to make) than a shared lock allows."""
+        room = await self._locked(conn, event_id, strength)
+        if not room.open(room.stamp):
+            raise ApiError(
+                "The waiting room is not open yet: it opens 30 minutes before sales start.",
+                code="queue_not_open",
+            )
+        if not room.selling:
+            raise ApiError("This event is not on sale any more.", code="event_closed")
+        stored = await conn.fetchrow(self.queries["queue_place"], event_id, user_id)
+        place = Place(*stored) if stored else None
+        fresh = place is None or rules.state_of(room, place, room.stamp) == "expired"
+        prequeue = room.drawn_at is None and not room.draw_due(room.stamp)
+        if fresh and strength == "SHARE" and not prequeue:
+            return None
+        if fresh:
             if room.draw_due(room.stamp):
                 await self._draw(conn, room)
-            stored = await conn.fetchrow(self.queries["queue_place"], event_id, user_id)
-            place = Place(*stored) if stored else None
-            fresh = place is None or rules.state_of(room, place, room.stamp) == "expired"
-            if fresh:
-                position = self._next_position(room)
-                query = "insert_queue_place" if place is None else "requeue_place"
-                await conn.execute(self.queries[query], event_id, user_id, position)
+            position = self._next_position(room)
+            if place is None:
+                query = self.queries["insert_queue_place"]
+                fresh = bool(await conn.fetchval(query, event_id, user_id, position))
+            else:
+                await conn.execute(self.queries["requeue_place"], event_id, user_id, position)
+            if position is not None:
                 await self._save(conn, room)
-                place = Place(position, None, None)
-            assert place is not None
-            return fresh, queue_view(room, place, self.tokens, user_id, room.stamp)
+            place = Place(position, None, None)
+        assert place is not None
+        return fresh, queue_view(room, place, self.tokens, user_id, room.stamp)
 
     def _next_position(self, room: Room) -> int | None:
         """The back of the queue; none in the prequeue (the draw gives it)."""
@@ -110,7 +132,8 @@ class WaitingRooms:
         """Draw the prequeue if it is due, then admit the places owed by now: once, whatever
         instance runs it, since the room's row is locked and its counters only move on."""
         async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(self.queries["lock_waiting_room"], event_id)
+            query = self.queries["lock_waiting_room"].format(strength="UPDATE")
+            row = await conn.fetchrow(query, event_id)
             if row is None:
                 return Admitted(event_id, ())
             room = Room.from_row(row)
@@ -131,8 +154,11 @@ class WaitingRooms:
         """The rooms with a draw due or places waiting."""
         return [r["event_id"] for r in await self.pool.fetch(self.queries["rooms_to_admit"])]
 
-    async def _locked(self, conn: asyncpg.Connection, event_id: int) -> Room:
-        row = await conn.fetchrow(self.queries["lock_waiting_room"], event_id)
+    async def _locked(
+        self, conn: asyncpg.Connection, event_id: int, strength: str = "UPDATE"
+    ) -> Room:
+        query = self.queries["lock_waiting_room"].format(strength=strength)
+        row = await conn.fetchrow(query, event_id)
         if row is None:
             raise NotFound(NO_ROOM)
         return Room.from_row(row)

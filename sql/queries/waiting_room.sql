@@ -1,6 +1,7 @@
 -- name: lock_waiting_room
 -- A room and what decides it (the columns of waiting_rooms_view), locked for a join, a draw or
--- an admission: the room's row only (the event's row stays the booking actor's).
+-- an admission: the room's row only (the event's row stays the booking actor's). {strength} is
+-- UPDATE, or SHARE for joins to the prequeue (they may run together; the draw waits for them).
 SELECT r.*, e.sales_start, e.sales_end, v.tickets_available, now() AS stamp,
        e.status NOT IN ('cancelled', 'past') AND e.start_time > now()
            AND (e.sales_end IS NULL OR e.sales_end > now()) AS selling
@@ -8,7 +9,7 @@ FROM waiting_rooms r
 JOIN events e ON e.id = r.event_id
 JOIN events_view v ON v.id = r.event_id
 WHERE r.event_id = $1
-FOR UPDATE OF r;
+FOR {strength} OF r;
 
 -- name: draw_prequeue
 -- The draw: everyone in the prequeue gets a place after $2, in an order drawn at random (from
@@ -50,7 +51,10 @@ SELECT position, admitted_at, admitted_until FROM queue_places
 WHERE event_id = $1 AND user_id = $2;
 
 -- name: insert_queue_place
-INSERT INTO queue_places (event_id, user_id, position) VALUES ($1, $2, $3);
+-- (A racing join of the same user to the prequeue may have made it first: then nothing.)
+INSERT INTO queue_places (event_id, user_id, position) VALUES ($1, $2, $3)
+ON CONFLICT (event_id, user_id) DO NOTHING
+RETURNING true;
 
 -- name: requeue_place
 -- An admission that ran out: the user queues again, at the back.

@@ -199,3 +199,20 @@ async def test_booking_before_sales_start_is_not_on_sale_and_a_sold_out_room_say
     status, body = await join(api, late, event["id"])
     assert (status, body["state"]) == (201, "sold_out")
     assert rivals["state"] == "admitted"
+
+
+async def test_joins_racing_keep_one_place_each(
+    api: Api, config: Config, database_url: str
+) -> None:
+    owner = await api.organizer()
+    event, _ = await room_event(api, owner, admit_per_minute=1, sales_start=at(minutes=5))
+    crowd = await make_users(database_url, config.jwt_secret or "", 30)
+    twice = await asyncio.gather(*(join(api, m, event["id"]) for m in crowd for _ in range(2)))
+    assert sorted(status for status, _ in twice) == [200] * 30 + [201] * 30
+    await start_sales_now(database_url, event["id"])
+    late = await make_users(database_url, config.jwt_secret or "", 20)
+    again = await asyncio.gather(*(join(api, m, event["id"]) for m in late for _ in range(2)))
+    assert sorted(status for status, _ in again) == [200] * 20 + [201] * 20
+    positions = [(await place(api, m, event["id"]))["position"] for m in (*crowd, *late)]
+    assert sorted(positions) == list(range(1, 51))  # every place once, no gaps
+    assert min(positions[30:]) == 31  # the late ones behind everyone drawn

@@ -1,5 +1,5 @@
-"""The locust load test itself runs (briefly): users sign in, book, watch, and nothing is
-oversold. ``make loadtest`` runs it for 60 s."""
+"""The locust load test itself runs (briefly): users sign in, book, watch, queue for an on-sale,
+and nothing is oversold nor admitted twice. ``make loadtest`` runs it for 60 s."""
 
 from __future__ import annotations
 
@@ -34,4 +34,6 @@ def test_the_locust_run_books_watches_and_oversells_nothing(tmp_path: Path) -> N
         rows = {(row["Type"], row["Name"]): row for row in csv.DictReader(stats)}
     assert int(rows[("POST", "/api/bookings/")]["Request Count"]) > 0
     assert int(rows[("WS", "live: booking sent -> new state")]["Request Count"]) > 0
+    assert int(rows[("QUEUE", "join -> admitted")]["Request Count"]) > 0
+    assert "admitted twice: no; out of order: 0" in output
     assert rows[("", "Aggregated")]["Failure Count"] == "0"
