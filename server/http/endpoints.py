@@ -58,6 +58,7 @@ class Endpoint:
     summary: str
     tag: str
     status: int = 200
+    also: tuple[int, ...] = ()  # other success statuses, answering the same shape
     returns: type[BaseModel] | None = None  # None: no JSON body (204, pages, websockets)
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None

@@ -190,11 +190,13 @@ def _error(status: int, models: Models) -> dict[str, Any]:
 
 
 def _operation(path: str, endpoint: Endpoint, models: Models) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": REASONS[endpoint.status]}
-    if endpoint.returns is not None:
-        schema = models[(endpoint.returns, "serialization")]
-        ok["content"] = {"application/json": {"schema": schema}}
-    responses = {str(endpoint.status): ok}
+    responses: dict[str, Any] = {}
+    for status in (endpoint.status, *endpoint.also):
+        ok: dict[str, Any] = {"description": REASONS[status]}
+        if endpoint.returns is not None:
+            schema = models[(endpoint.returns, "serialization")]
+            ok["content"] = {"application/json": {"schema": schema}}
+        responses[str(status)] = ok
     responses |= {str(status): _error(status, models) for status in _errors(path, endpoint)}
     operation: dict[str, Any] = {
         "operationId": endpoint.name,

@@ -39,6 +39,7 @@ def _shown(place: dict[str, Any]) -> dict[str, Any]:
     "Join an event's waiting room",
     QUEUE,
     status=201,
+    also=(200,),
     returns=QueueOut,
     access=ATTENDEE,
     errors=(400, 404),

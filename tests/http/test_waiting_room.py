@@ -41,6 +41,9 @@ async def test_the_room_is_an_event_setting(api: Api) -> None:
     ):
         response = await api.client.patch(path, json={"waiting_room": bad}, headers=owner.headers)
         assert response.status == 400, bad
+        assert "waiting_room" in await response.json()
+    kept = await (await api.client.get(path)).json()
+    assert kept["waiting_room"] == {"admit_per_minute": 120, "session_seconds": 600}  # unchanged
     off = await api.client.patch(path, json={"waiting_room": None}, headers=owner.headers)
     assert (await off.json())["waiting_room"] is None
     fan = await api.attendee()
