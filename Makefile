@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint migrate bench fuzz chaos loadtest lock clean
+.PHONY: run test lint migrate createsuperuser bench screenshots fuzz chaos loadtest lock clean
 
 # $(call ensure,COMMAND,DEBIAN PACKAGE,WHY): install a Debian package when its command is
 # missing and we may (root with apt-get); otherwise say what will be missing.
@@ -33,12 +33,16 @@ lint: $(VENV)/.dev ## ruff, ruff format --check, mypy --strict
 migrate: $(VENV)/.runtime ## apply pending migrations and exit
 	$(BIN)/python -m server --migrate
 
-bench: $(VENV)/.dev ## benchmarks: hot-event booking (batched vs per-request), checkout (holds), waiting list, waiting room, live fan-out
+createsuperuser: $(VENV)/.runtime ## make an admin account (asked for; or ARGS="--username U --email E" with STAMPEDE_SUPERUSER_PASSWORD)
+	$(BIN)/python -m server createsuperuser $(ARGS)
+
+bench: $(VENV)/.dev ## benchmarks: hot-event booking (batched vs per-request), checkout (holds), waiting list, waiting room, dashboard stats, live fan-out
 	@$(call ensure,wrk,wrk,the benchmark's load generator; without it a slower Python one)
 	$(BIN)/python loadtest/bench_booking.py $(BENCH_ARGS)
 	$(BIN)/python loadtest/bench_checkout.py $(CHECKOUT_ARGS)
 	$(BIN)/python loadtest/bench_waitlist.py $(WAITLIST_ARGS)
 	$(BIN)/python loadtest/bench_queue.py $(QUEUE_ARGS)
+	$(BIN)/python loadtest/bench_stats.py $(STATS_ARGS)
 	$(BIN)/python loadtest/bench_live.py $(LIVE_ARGS)
 	$(BIN)/python loadtest/plots.py
 
@@ -47,6 +51,9 @@ loadtest: $(VENV)/.dev ## locust, headless, 60 s (TARGET=http://... for a runnin
 
 fuzz: $(VENV)/.dev ## schemathesis against a live server, 5 minutes per user (make test runs a short one)
 	$(BIN)/python -m tests.fuzz.schemathesis_run --max-time 300 $(FUZZ_ARGS)
+
+screenshots: $(VENV)/.dev ## the admin console and the dashboard, as docs/admin.png and docs/dashboard.png
+	STAMPEDE_SCREENSHOTS=docs $(BIN)/python -m pytest -q tests/ws/test_consoles.py -k "admin or last_hour"
 
 chaos: $(VENV)/.dev ## the fault tests (also part of make test), three times over
 	for run in 1 2 3; do $(BIN)/python -m pytest tests/faults $(PYTEST_ARGS) || exit 1; done

@@ -1,4 +1,5 @@
-"""``python -m server``: serve (default) or apply migrations (``--migrate``), then exit.
+"""``python -m server``: serve (default), apply migrations (``--migrate``), or make an admin
+account (``createsuperuser``), then exit.
 
 Every way of failing to start (bad setting, port in use, database unreachable, data folder
 in use) ends in one line on stderr and a non-zero exit status, never a traceback.
@@ -25,12 +26,14 @@ from server.app import create_app
 from server.config import Config, ConfigError
 from server.db import apply_migrations, describe_dsn
 from server.embedded.postgres import embedded_postgres
-from server.errors import StartupError
+from server.errors import FieldErrors, StartupError
+from server.superuser import PASSWORD_VARIABLE, ask, create_superuser
 
 log = logging.getLogger("stampede")
 
 EXIT_STARTUP_FAILED = 1
 EXIT_BAD_CONFIG = 2
+EXIT_BAD_INPUT = 3
 SHUTDOWN_TIMEOUT = 10.0
 
 
@@ -54,13 +57,28 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 @contextlib.contextmanager
-def database(config: Config) -> Iterator[Config]:
-    """The config with a database: DATABASE_URL as given, or a private embedded server."""
+def database(config: Config, share: bool = False) -> Iterator[Config]:
+    """The config with a database: DATABASE_URL as given, or a private embedded server (with
+    ``share``, the one a running server owns, if one does)."""
     if config.database_url is not None:
         yield config
         return
-    with embedded_postgres(config.data_dir) as dsn:
+    with embedded_postgres(config.data_dir, share) as dsn:
         yield dataclasses.replace(config, database_url=dsn)
+
+
+def createsuperuser(config: Config, username: str | None, email: str | None) -> int:
+    try:
+        username, email, password = ask(username, email)
+        with database(config, share=True) as ready:
+            user_id = asyncio.run(create_superuser(ready, username, email, password))
+    except FieldErrors as exc:
+        for field, messages in exc.body().items():
+            for message in messages if isinstance(messages, list) else [messages]:
+                print(f"stampede: {field}: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"superuser {username} created (id {user_id}, role admin)")
+    return 0
 
 
 async def serve(config: Config, sock: socket.socket) -> None:
@@ -116,6 +134,13 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
     parser.add_argument("--migrate", action="store_true", help="apply migrations and exit")
+    commands = parser.add_subparsers(dest="command")
+    superuser = commands.add_parser(
+        "createsuperuser",
+        help=f"make an admin account (password asked, or from {PASSWORD_VARIABLE})",
+    )
+    superuser.add_argument("--username")
+    superuser.add_argument("--email")
     args = parser.parse_args(argv)
     try:
         config = Config.from_env(os.environ)
@@ -128,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     # The embedded server's wrapper logs every command's whole output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
+        if args.command == "createsuperuser":
+            return createsuperuser(config, args.username, args.email)
         if args.migrate:
             with database(config) as ready:
                 asyncio.run(migrate(ready))

@@ -10,13 +10,25 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from redis.asyncio import Redis
 
-from server import accounts, auth, bookings, events, mail, purge, ticket_types, waitlist
+from server import (
+    accounts,
+    admin,
+    auth,
+    bookings,
+    events,
+    mail,
+    purge,
+    stats,
+    ticket_types,
+    waitlist,
+)
 from server.accounts import Accounts
 from server.actors import sweeper, transaction
 from server.actors.actor import ActorSettings
 from server.actors.registry import ActorRegistry
 from server.actors.sweeper import sweep
 from server.actors.transaction import BatchResult, BatchRunner
+from server.admin import Admin
 from server.auth import auth_middleware
 from server.bookings import Bookings
 from server.config import Config
@@ -28,6 +40,7 @@ from server.http.routes import setup_routes
 from server.keys import (
     accounts_key,
     actors_key,
+    admin_key,
     bookings_key,
     config_key,
     events_key,
@@ -39,6 +52,7 @@ from server.keys import (
     queries_key,
     queue_tokens_key,
     redis_key,
+    stats_key,
     ticket_types_key,
     user_cache_key,
     waiting_rooms_key,
@@ -47,6 +61,7 @@ from server.keys import (
 from server.mail import Mailer, SmtpTarget
 from server.purge import Purger
 from server.ratelimit import RateLimiter
+from server.stats import Stats
 from server.ticket_types import TicketTypes
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
@@ -87,6 +102,8 @@ async def database_context(app: web.Application) -> AsyncIterator[None]:
         *waitlist.QUERIES,
         *rooms.QUERIES,
         *reminders.QUERIES,
+        *admin.QUERIES,
+        *stats.QUERIES,
     )
     pool = await connect_pool(
         config.database_url, min_size=config.db_pool_min, max_size=config.db_pool_max
@@ -150,6 +167,8 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
             app[actors_key].tick(event_id)
 
     app[events_key] = Events(pool, queries, availability_changed)
+    app[admin_key] = Admin(pool, queries, app[user_cache_key])
+    app[stats_key] = Stats(pool, queries)
     app[ticket_types_key] = TicketTypes(pool, queries, availability_changed)
     yield
 

@@ -90,8 +90,8 @@ class Bookings:
         """Booking detail JSON, in the order of ``references``; with ``owner``, a booking of
         anyone else (or none) is 404."""
         rows = await self.pool.fetch(self.queries["booking_details"], list(references))
-        if owner is not None and (
-            len(rows) != len(references) or any(r["user_id"] != owner for r in rows)
+        if len(rows) != len(set(references)) or (
+            owner is not None and any(r["user_id"] != owner for r in rows)
         ):
             raise NotFound(BOOKING_NOT_FOUND)
         items = await self.pool.fetch(self.queries["booking_items_detail"], [r["id"] for r in rows])

@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from server import audit
 from server.db import Queries
 from server.errors import Conflict, FieldErrors, NotFound, PermissionDenied
 from server.mail import booking_cancelled_mail, waitlist_closed_mail
@@ -36,7 +37,8 @@ QUERIES = (
     "event_by_id", "count_events", "list_events", "insert_event", "lock_event", "update_event",
     "touch_event", "event_has_bookings", "delete_event", "lock_ticket_types",
     "cancel_event_bookings", "enqueue_event_cancellation_mails", "deactivate_ticket_types",
-    "close_event_waitlist", "upsert_waiting_room", "delete_waiting_room",
+    "close_event_waitlist", "upsert_waiting_room", "delete_waiting_room", "set_event_status",
+    "insert_audit",
 )  # fmt: skip
 EVENT_ORDERING = ("start_time", "total_capacity", "created_at")
 TICKET_TYPE_ORDERING = (
@@ -108,14 +110,19 @@ def check_window(data: dict[str, Any], stored: asyncpg.Record | None) -> None:
 
 @asynccontextmanager
 async def locked_event(
-    pool: asyncpg.Pool, queries: Queries, user: User, event_id: int, detail: str | None = None
+    pool: asyncpg.Pool,
+    queries: Queries,
+    user: User | None,
+    event_id: int,
+    detail: str | None = None,
 ) -> AsyncIterator[tuple[asyncpg.Connection, asyncpg.Record]]:
-    """A transaction holding the event's row lock, for its organizer only (else ``detail``)."""
+    """A transaction holding the event's row lock, for its organizer only (else ``detail``);
+    for anyone when ``user`` is None (an admin's change)."""
     async with pool.acquire() as conn, conn.transaction():
         event = await conn.fetchrow(queries["lock_event"], event_id)
         if event is None:
             raise NotFound(EVENT_NOT_FOUND)
-        if event["organizer_id"] != user.id:
+        if user is not None and event["organizer_id"] != user.id:
             raise PermissionDenied(detail)
         yield conn, event
 
@@ -187,6 +194,22 @@ class Events:
             await conn.execute(self.queries["update_event"], event_id, *values.values())
             await self._set_waiting_room(conn, event_id, data)
             settle = await conn.fetchval(self.queries["touch_event"], event_id)
+        self.on_change(event_id, bool(settle))
+        return await self.get(event_id)
+
+    async def cancel_as_admin(self, admin: User, event_id: int) -> asyncpg.Record:
+        """An admin cancels any organizer's event: as its organizer would (bookings cancelled,
+        tickets given back, everyone mailed), audited in the same transaction."""
+        async with locked_event(self.pool, self.queries, None, event_id) as (conn, event):
+            if event["status"] == "cancelled":
+                raise Conflict("This event is already cancelled.", code="already_cancelled")
+            await self._cancel(conn, event_id, event["name"])
+            await conn.execute(self.queries["set_event_status"], event_id, "cancelled")
+            settle = await conn.fetchval(self.queries["touch_event"], event_id)
+            await audit.record(
+                conn, self.queries, admin, "event.cancel", f"event:{event_id}",
+                {"name": event["name"], "organizer_id": event["organizer_id"]},
+            )  # fmt: skip
         self.on_change(event_id, bool(settle))
         return await self.get(event_id)
 

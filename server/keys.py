@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from server.accounts import Accounts
     from server.actors.registry import ActorRegistry
+    from server.admin import Admin
     from server.bookings import Bookings
     from server.config import Config
     from server.db import Queries
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from server.http.openapi import OpenApi
     from server.mail import Mailer
     from server.ratelimit import RateLimiter
+    from server.stats import Stats
     from server.ticket_types import TicketTypes
     from server.users import UserCache
     from server.waiting_room.rooms import WaitingRooms
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "accounts_key",
     "actors_key",
+    "admin_key",
     "bookings_key",
     "config_key",
     "events_key",
@@ -45,6 +48,7 @@ __all__ = [
     "queries_key",
     "queue_tokens_key",
     "redis_key",
+    "stats_key",
     "ticket_types_key",
     "user_cache_key",
     "waiting_rooms_key",
@@ -60,6 +64,8 @@ redis_key: web.AppKey[Redis | None] = web.AppKey("redis")
 jwt_key_key: web.AppKey[str] = web.AppKey("jwt_key")
 mailer_key: web.AppKey[Mailer] = web.AppKey("mailer")
 accounts_key: web.AppKey[Accounts] = web.AppKey("accounts")
+admin_key: web.AppKey[Admin] = web.AppKey("admin")
+stats_key: web.AppKey[Stats] = web.AppKey("stats")
 events_key: web.AppKey[Events] = web.AppKey("events")
 ticket_types_key: web.AppKey[TicketTypes] = web.AppKey("ticket_types")
 actors_key: web.AppKey[ActorRegistry] = web.AppKey("actors")

@@ -14,13 +14,25 @@ from redis.exceptions import RedisError
 
 from server.pubsub import listen
 
-__all__ = ["ATTENDEE", "ORGANIZER", "ROLES", "Role", "User", "UserCache"]
+__all__ = [
+    "ADMIN",
+    "ATTENDEE",
+    "OPEN_ROLES",
+    "ORGANIZER",
+    "ROLES",
+    "OpenRole",
+    "Role",
+    "User",
+    "UserCache",
+]
 
 log = logging.getLogger("stampede.users")
 
-Role = Literal["attendee", "organizer"]
+OpenRole = Literal["attendee", "organizer"]  # those anyone may register for
+OPEN_ROLES: tuple[OpenRole, ...] = get_args(OpenRole)
+Role = Literal["attendee", "organizer", "admin"]  # admins: python -m server createsuperuser
 ROLES: tuple[Role, ...] = get_args(Role)
-ATTENDEE, ORGANIZER = ROLES
+ATTENDEE, ORGANIZER, ADMIN = ROLES
 CHANGED_CHANNEL = "stampede:users:changed"
 
 

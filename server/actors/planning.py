@@ -19,6 +19,7 @@ from server.actors.rows import (
     ItemRow,
     KeyRow,
     MailRow,
+    Minute,
     Writes,
 )
 from server.actors.store import Locked, Written
@@ -162,6 +163,22 @@ def _changed_rows(state: EventState, writes: Writes) -> None:
         for e in state.entries.values()
         if e.changed and e.id is not None
     ]
+    writes.minute = _minute(state, writes)
+
+
+def _minute(state: EventState, writes: Writes) -> Minute:
+    """The bookings the batch confirms (new, or holds confirmed), their tickets, and the
+    bookings it cancels."""
+    booked = {row.reference for row in writes.bookings if row.status == "confirmed"}
+    tickets = sum(item.quantity for item in writes.items if item.reference in booked)
+    confirmed = cancelled = 0
+    for booking in state.bookings.values():
+        if booking.changed and booking.status == "confirmed":
+            confirmed += 1
+            tickets += sum(quantity for _, quantity, _ in booking.items)
+        elif booking.changed and booking.status == "cancelled":
+            cancelled += 1
+    return Minute(len(booked) + confirmed, tickets, cancelled)
 
 
 async def _settle_key(keys: Keys, writes: Writes, command: Keyed, outcome: Outcome) -> None:

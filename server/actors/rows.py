@@ -18,6 +18,7 @@ __all__ = [
     "ItemRow",
     "KeyRow",
     "MailRow",
+    "Minute",
     "Writes",
 ]
 
@@ -78,6 +79,14 @@ class EntryChangeRow(NamedTuple):
     reference: uuid.UUID | None  # its offer
 
 
+class Minute(NamedTuple):
+    """What a batch adds to its event's figures for the minute it commits in."""
+
+    bookings: int = 0  # confirmed (booked at once, or a hold confirmed)
+    tickets: int = 0  # theirs
+    cancellations: int = 0
+
+
 @dataclass(slots=True)
 class Writes:
     """What a batch will write."""
@@ -89,6 +98,7 @@ class Writes:
     mails: list[MailRow] = field(default_factory=list)
     entries: list[EntryRow] = field(default_factory=list)
     entry_changes: list[EntryChangeRow] = field(default_factory=list)
+    minute: Minute = field(default_factory=Minute)
     transition: bool = False  # a sales window opened or closed: the on-sale state is new
 
     def __bool__(self) -> bool:

@@ -203,7 +203,7 @@ async def write(conn: asyncpg.Connection, q: Queries, state: EventState, writes:
     row = await conn.fetchrow(
         q["apply_batch"], state.id, writes.bookings, writes.items, writes.changes, counts,
         writes.keys, writes.mails, state.sold, state.held + state.kept, writes.transition,
-        writes.entries, writes.entry_changes, state.kept,
+        writes.entries, writes.entry_changes, state.kept, *writes.minute,
     )  # fmt: skip
     return Written(int(row["seq"]), row["next_transition_at"], row["item_ids"], row["entry_ids"])
 

@@ -141,11 +141,29 @@ def _data_dir_owner(pgdata: Path) -> str | None:
     return pwd.getpwuid(pgdata.stat().st_uid).pw_name
 
 
+def running_dsn(pgdata: Path) -> str | None:
+    """The DSN of the PostgreSQL server running on ``pgdata`` (another process's), if any."""
+    if _postmaster_pid(pgdata) is None:
+        return None
+    lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    socket_dir = lines[4].strip() if len(lines) > 4 else ""
+    return f"postgresql://postgres:@/postgres?host={socket_dir}" if socket_dir else None
+
+
 @contextlib.contextmanager
-def embedded_postgres(data_dir: Path) -> Iterator[str]:
-    """Own ``data_dir``, run PostgreSQL in it, yield its DSN; stop the server on exit."""
+def embedded_postgres(data_dir: Path, share: bool = False) -> Iterator[str]:
+    """Own ``data_dir``, run PostgreSQL in it, yield its DSN; stop the server on exit. With
+    ``share`` (a one-off command next to a running server), use the server a running Stampede
+    owns in ``data_dir`` when there is one."""
     lock = DataDirLock(data_dir)
-    lock.acquire()
+    try:
+        lock.acquire()
+    except StartupError:
+        dsn = running_dsn(data_dir / "postgres") if share else None
+        if dsn is None:
+            raise
+        yield dsn
+        return
     try:
         server = start_postgres(data_dir / "postgres")
         try:

@@ -1,5 +1,5 @@
-"""``GET /events/{event_id}/live``, ``…/queue`` and their assets, served from the project (no
-CDN)."""
+"""The pages (``/events/{event_id}/live``, ``…/queue``, ``…/dashboard``, ``/admin``) and their
+assets, served from the project (no CDN)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ __all__ = [
     "DOCS_SECURITY_HEADERS",
     "SECURITY_HEADERS",
     "STATIC",
+    "admin_page",
+    "dashboard_page",
     "live_page",
     "queue_page",
     "static_asset",
@@ -26,6 +28,9 @@ JS, CSS = "text/javascript", "text/css"
 ASSETS = {
     "live.js": (STATIC, JS),
     "queue.js": (STATIC, JS),
+    "console.js": (STATIC, JS),
+    "admin.js": (STATIC, JS),
+    "dashboard.js": (STATIC, JS),
     "live.css": (STATIC, CSS),
     "favicon.svg": (STATIC, "image/svg+xml"),
     "swagger-init.js": (STATIC, JS),
@@ -75,6 +80,27 @@ async def live_page(request: web.Request) -> web.FileResponse:
 async def queue_page(request: web.Request) -> web.FileResponse:
     path_id(request, "event_id")
     return web.FileResponse(STATIC / "queue.html", headers=SECURITY_HEADERS)
+
+
+@endpoint(
+    "dashboard-page",
+    "An organizer's live dashboard of an on-sale (HTML)",
+    "Consoles",
+    description="HTML: sign in as the event's organizer (or an admin).",
+)
+async def dashboard_page(request: web.Request) -> web.FileResponse:
+    path_id(request, "event_id")
+    return web.FileResponse(STATIC / "dashboard.html", headers=SECURITY_HEADERS)
+
+
+@endpoint(
+    "admin-page",
+    "The admin console (HTML)",
+    "Consoles",
+    description="HTML: sign in as an admin; find users and events, change roles, cancel events.",
+)
+async def admin_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "admin.html", headers=SECURITY_HEADERS)
 
 
 @endpoint(

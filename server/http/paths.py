@@ -19,6 +19,7 @@ PATH_PARAMETERS: dict[str, Any] = {
     "event_id": Id,
     "ticket_type_id": Id,
     "entry_id": Id,
+    "user_id": Id,
     "reference": uuid.UUID,
 }
 

@@ -8,7 +8,18 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from server.http import accounts, bookings, docs, events, health, holds, pages, queue, waitlist
+from server.http import (
+    accounts,
+    admin,
+    bookings,
+    docs,
+    events,
+    health,
+    holds,
+    pages,
+    queue,
+    waitlist,
+)
 from server.http.endpoints import ENDPOINTS, Endpoint, Handler
 from server.http.openapi import OpenApi, build_document
 from server.keys import openapi_key
@@ -78,10 +89,19 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/waitlist/{entry_id}", waitlist.leave_waitlist),
     Route("POST", EVENT + "/queue", queue.join_queue),
     Route("GET", EVENT + "/queue", queue.my_place),
+    Route("GET", EVENT + "/stats", admin.event_stats),
+    Route("GET", "/api/admin/users", admin.admin_users),
+    Route("PATCH", "/api/admin/users/{user_id}", admin.admin_update_user),
+    Route("GET", "/api/admin/events", admin.admin_events),
+    Route("POST", "/api/admin/events/{event_id}/cancel", admin.admin_cancel_event),
+    Route("GET", "/api/admin/bookings/{reference}", admin.admin_booking),
+    Route("GET", "/api/admin/audit", admin.audit_log),
     Route("GET", "/ws/events/{event_id}", live.event_socket),
     Route("GET", "/ws", live.multiplexed_socket),
     Route("GET", "/events/{event_id}/live", pages.live_page),
     Route("GET", "/events/{event_id}/queue", pages.queue_page),
+    Route("GET", "/events/{event_id}/dashboard", pages.dashboard_page),
+    Route("GET", "/admin", pages.admin_page),
     Route("GET", "/static/{name}", pages.static_asset),
     Route("GET", "/api/schema", docs.schema),
     Route("GET", "/api/docs/swagger", docs.swagger),

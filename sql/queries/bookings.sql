@@ -71,9 +71,9 @@ GROUP BY b.user_id;
 -- of them waiting-list offers) and their items, changed bookings (cancelled, confirmed,
 -- extended, expired), the ticket types' and the event's new counts (computed under this
 -- transaction's locks), the Idempotency-Keys' bookings, the owners' mails in the outbox, and
--- the waiting list's new and changed entries: committed (or not) together. $2.. are lists of
--- the typed rows of migrations 0006-0008; $10: a sales window opened or closed (or an
--- organizer's change asked for the waiting list to be settled).
+-- the waiting list's new and changed entries, and the minute's figures: committed (or not)
+-- together. $2.. are lists of the typed rows of migrations 0006-0008; $10: a sales window
+-- opened or closed (or an organizer's change asked for the waiting list to be settled).
 WITH new_bookings AS (
     INSERT INTO bookings (booking_reference, user_id, event_id, total_price, status, expires_at,
                           confirmed_at)
@@ -130,6 +130,15 @@ WITH new_bookings AS (
     FROM unnest($12::batch_entry_change[]) AS c
     LEFT JOIN new_bookings nb ON nb.booking_reference = c.reference
     WHERE w.id = c.entry_id
+), minutes AS (
+    -- The bookings confirmed ($14, with $15 tickets) and cancelled ($16), for the dashboard.
+    INSERT INTO booking_minutes (event_id, minute, bookings, tickets, cancellations)
+    SELECT $1, date_trunc('minute', now()), $14, $15, $16
+    WHERE $14 > 0 OR $16 > 0
+    ON CONFLICT (event_id, minute) DO UPDATE
+    SET bookings = booking_minutes.bookings + excluded.bookings,
+        tickets = booking_minutes.tickets + excluded.tickets,
+        cancellations = booking_minutes.cancellations + excluded.cancellations
 )
 UPDATE events
 SET tickets_sold = $8, tickets_held = $9, tickets_kept = $13, seq = seq + 1,

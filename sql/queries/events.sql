@@ -47,6 +47,9 @@ SET name = $2, description = $3, location = $4, start_time = $5, end_time = $6,
     waitlist_offer_seconds = $14, updated_at = now()
 WHERE id = $1;
 
+-- name: set_event_status
+UPDATE events SET status = $2, updated_at = now() WHERE id = $1;
+
 -- name: touch_event
 -- After any change to an event or its ticket types: a new version for live subscribers, and
 -- its next sales-window boundary afresh (its actor or the sweeper publishes it when it passes).
@@ -73,7 +76,7 @@ SELECT id FROM ticket_types WHERE event_id = $1 ORDER BY id FOR UPDATE;
 
 -- name: cancel_event_bookings
 -- The event's confirmed bookings and pending holds are cancelled and their tickets given back
--- (sold ones, held ones), in one statement.
+-- (sold ones, held ones), and counted for the dashboard, in one statement.
 WITH targets AS (
     SELECT id, status FROM bookings
     WHERE event_id = $1 AND status IN ('confirmed', 'pending')
@@ -98,6 +101,11 @@ WITH targets AS (
         updated_at = now()
     FROM released r WHERE t.id = r.ticket_type_id
     RETURNING r.sold, r.held
+), minutes AS (
+    INSERT INTO booking_minutes (event_id, minute, cancellations)
+    SELECT $1, date_trunc('minute', now()), count(*) FROM cancelled HAVING count(*) > 0
+    ON CONFLICT (event_id, minute) DO UPDATE
+    SET cancellations = booking_minutes.cancellations + excluded.cancellations
 )
 UPDATE events
 SET tickets_sold = tickets_sold - coalesce((SELECT sum(sold) FROM types), 0),

@@ -12,12 +12,12 @@ from server.http.routes import ROUTES, Route
 from tests.support.api import Account, Api
 from tests.support.databases import table_digest
 
-# Routes whose answers are public on purpose: availability is for everyone to see; and any
+# Routes whose answers are public on purpose: availability is for everyone to see; any
 # attendee may join any event's waiting list or waiting room (and read their own place in
-# it), as any may book it.
+# it), as any may book it; the pages themselves are public (their data is not).
 PUBLIC = {
     "event-detail", "ticket-type-list", "ws-event", "live-page", "static", "waitlist-join",
-    "queue-join", "queue-place", "queue-page",
+    "queue-join", "queue-place", "queue-page", "dashboard-page",
 }  # fmt: skip
 # A reset link names a user, but only its secret token opens it (tests/http/test_password_reset.py).
 NOT_AN_OBJECT = {"password-reset-confirm"}
@@ -86,6 +86,7 @@ async def world(api: Api, database_url: str) -> dict[str, Any]:
             "ticket_type_id": ticket["id"],
             "reference": reference,
             "entry_id": entry_id,
+            "user_id": attendee.id,
         },
         "secrets": [reference, attendee.email, owner.email],
         "attackers": {"other attendee": await api.attendee(), "other organizer": rival},
@@ -100,7 +101,7 @@ def test_every_route_with_an_id_is_attacked() -> None:
         for r in ROUTES
         if _targets(
             r,
-            {"event_id": 1, "ticket_type_id": 1, "reference": "r", "entry_id": 1},
+            {"event_id": 1, "ticket_type_id": 1, "reference": "r", "entry_id": 1, "user_id": 1},
             {"event_id": 2},
         )
     }

@@ -10,18 +10,22 @@ from typing import Any
 
 import pytest
 
+from server.config import Config
 from server.http.routes import ROUTES, Route
+from tests.support.admins import admin
 from tests.support.api import PASSWORD, Account, Api, future
 
-CALLERS = ("anonymous", "attendee", "other organizer", "owner")
-PUBLIC_200 = (200, 200, 200, 200)
-SIGNED_IN = (401, 200, 200, 200)
-OWNER_ONLY = (401, 403, 403, 200)
+CALLERS = ("anonymous", "attendee", "other organizer", "owner", "admin")
+PUBLIC_200 = (200, 200, 200, 200, 200)
+SIGNED_IN = (401, 200, 200, 200, 200)
+OWNER_ONLY = (401, 403, 403, 200, 403)  # an admin is no organizer: the admin API is its own
+ATTENDEES = (401, 200, 403, 403, 403)
+ADMINS = (401, 403, 403, 403, 200)
 
 # Expected status per caller, in the order of CALLERS.
-MATRIX: dict[str, tuple[int, int, int, int]] = {
+MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "health": PUBLIC_200,
-    "register": (201, 201, 201, 201),
+    "register": (201, 201, 201, 201, 201),
     "login": PUBLIC_200,
     "token-refresh": PUBLIC_200,
     "profile": SIGNED_IN,
@@ -29,42 +33,47 @@ MATRIX: dict[str, tuple[int, int, int, int]] = {
     "profile-partial-update": SIGNED_IN,
     "change-password": SIGNED_IN,
     "password-reset-request": PUBLIC_200,
-    "password-reset-confirm": (
-        400,
-        400,
-        400,
-        400,
-    ),  # a made-up token: refused for all, never 401/403
-    "deactivate-account": (401, 204, 204, 204),
+    # A made-up token: refused for all, never 401/403.
+    "password-reset-confirm": (400, 400, 400, 400, 400),
+    "deactivate-account": (401, 204, 204, 204, 204),
     "event-list": PUBLIC_200,
-    "event-create": (401, 403, 201, 201),
+    "event-create": (401, 403, 201, 201, 403),
     "event-detail": PUBLIC_200,
     "event-update": OWNER_ONLY,
     "event-partial-update": OWNER_ONLY,
-    "event-delete": (401, 403, 403, 204),
+    "event-delete": (401, 403, 403, 204, 403),
     "ticket-type-list": PUBLIC_200,
-    "ticket-type-create": (401, 403, 403, 201),
+    "ticket-type-create": (401, 403, 403, 201, 403),
     "ticket-type-detail": OWNER_ONLY,
     "ticket-type-update": OWNER_ONLY,
     "ticket-type-partial-update": OWNER_ONLY,
-    "ticket-type-delete": (401, 403, 403, 204),
-    "booking-create": (401, 201, 403, 403),
-    "booking-detail": (401, 200, 403, 403),
-    "booking-cancel": (401, 200, 403, 403),
-    "booking-partial-cancel": (401, 200, 403, 403),
-    "booking-confirm": (401, 200, 403, 403),
-    "booking-extend": (401, 200, 403, 403),
-    "my-bookings": (401, 200, 403, 403),
-    "event-bookings": (401, 403, 403, 200),
-    "waitlist-join": (401, 201, 403, 403),
-    "my-waitlist": (401, 200, 403, 403),
-    "waitlist-leave": (401, 204, 403, 403),
-    "queue-join": (401, 201, 403, 403),  # on an event with a waiting room
-    "queue-place": (401, 200, 403, 403),
-    "queue-page": PUBLIC_200,
-    "ws-event": (101, 101, 101, 101),  # availability is public: the upgrade succeeds for all
-    "ws": (101, 101, 101, 101),
+    "ticket-type-delete": (401, 403, 403, 204, 403),
+    "booking-create": (401, 201, 403, 403, 403),
+    "booking-detail": ATTENDEES,
+    "booking-cancel": ATTENDEES,
+    "booking-partial-cancel": ATTENDEES,
+    "booking-confirm": ATTENDEES,
+    "booking-extend": ATTENDEES,
+    "my-bookings": ATTENDEES,
+    "event-bookings": OWNER_ONLY,
+    "event-stats": (401, 403, 403, 200, 200),
+    "waitlist-join": (401, 201, 403, 403, 403),
+    "my-waitlist": ATTENDEES,
+    "waitlist-leave": (401, 204, 403, 403, 403),
+    "queue-join": (401, 201, 403, 403, 403),  # on an event with a waiting room
+    "queue-place": ATTENDEES,
+    "admin-users": ADMINS,
+    "admin-user-update": ADMINS,
+    "admin-events": ADMINS,
+    "admin-event-cancel": ADMINS,
+    "admin-booking": ADMINS,
+    "admin-audit": ADMINS,
+    "ws-event": (101, 101, 101, 101, 101),  # availability is public: the upgrade succeeds for all
+    "ws": (101, 101, 101, 101, 101),
     "live-page": PUBLIC_200,
+    "queue-page": PUBLIC_200,
+    "dashboard-page": PUBLIC_200,  # the page itself; its data asks for the organizer
+    "admin-page": PUBLIC_200,
     "static": PUBLIC_200,
     "schema": PUBLIC_200,
     "swagger-ui": PUBLIC_200,
@@ -119,18 +128,22 @@ def _body(
             "items": [{"ticket_type_id": ids["ticket"], "quantity": 1}],
         },
         "waitlist-join": {"ticket_type_id": ids["ticket"], "quantity": 51},  # more than there is
+        "admin-user-update": {"role": "organizer"},
     }
     return bodies.get(route.name)
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=[f"{r.method} {r.name}" for r in ROUTES])
-async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Route) -> None:
+async def test_route_answers_each_caller_as_the_matrix_says(
+    api: Api, config: Config, route: Route
+) -> None:
     owner = await api.organizer()
     callers: dict[str, Account | None] = {
         "anonymous": None,
         "attendee": await api.attendee(),
         "other organizer": await api.organizer(),
         "owner": owner,
+        "admin": await admin(api, config),
     }
     event = await api.event(owner)
     ticket = await api.ticket_type(owner, event["id"])
@@ -165,6 +178,7 @@ async def test_route_answers_each_caller_as_the_matrix_says(api: Api, route: Rou
         .replace("{ticket_type_id}", str(ticket["id"]))
         .replace("{reference}", reference)
         .replace("{entry_id}", entry_id)
+        .replace("{user_id}", str((await api.attendee()).id))
         .replace("{name}", "live.js")
         .replace("{uid:[0-9A-Za-z_\\-]+}", "MQ")
         .replace("{token:[0-9A-Za-z]{1,13}-[0-9A-Za-z]{1,32}}", "abc-def")

@@ -9,12 +9,13 @@ from pydantic import StringConstraints
 from server.http.fields import Email, RawText, Text, matching
 from server.http.shapes.common import In, Out
 from server.passwords import MAX_LENGTH as MAX_PASSWORD_LENGTH
-from server.users import Role
+from server.users import OpenRole, Role
 
 __all__ = [
     "Access",
     "ChangePasswordIn",
     "LoginIn",
+    "OpenRole",
     "ProfileIn",
     "ProfileOut",
     "RefreshIn",
@@ -47,13 +48,13 @@ class RegisterIn(In):
     username: Username
     email: Email
     password: Password
-    role: Role
+    role: OpenRole
 
 
 class Registered(Out):
     username: str
     email: Email
-    role: Role
+    role: OpenRole
 
 
 class LoginIn(In):
