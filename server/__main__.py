@@ -27,6 +27,7 @@ from server.config import Config, ConfigError
 from server.db import apply_migrations, describe_dsn
 from server.embedded.postgres import embedded_postgres
 from server.errors import FieldErrors, StartupError
+from server.logs import setup_logging
 from server.superuser import PASSWORD_VARIABLE, ask, create_superuser
 
 log = logging.getLogger("stampede")
@@ -147,9 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"stampede: configuration error: {exc}", file=sys.stderr)
         return EXIT_BAD_CONFIG
-    logging.basicConfig(
-        level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    setup_logging(config.log_level, config.log_format)
     # The embedded server's wrapper logs every command's whole output at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:

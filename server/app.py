@@ -27,7 +27,7 @@ from server.actors import sweeper, transaction
 from server.actors.actor import ActorSettings
 from server.actors.registry import ActorRegistry
 from server.actors.sweeper import sweep
-from server.actors.transaction import BatchResult, BatchRunner
+from server.actors.transaction import BatchRunner
 from server.admin import Admin
 from server.auth import auth_middleware
 from server.bookings import Bookings
@@ -48,6 +48,7 @@ from server.keys import (
     jwt_key_key,
     limiter_key,
     mailer_key,
+    metrics_key,
     pool_key,
     queries_key,
     queue_tokens_key,
@@ -57,8 +58,11 @@ from server.keys import (
     user_cache_key,
     waiting_rooms_key,
     waitlist_key,
+    webhook_sender_key,
 )
 from server.mail import Mailer, SmtpTarget
+from server.metrics import Metrics
+from server.operations import operations_context
 from server.purge import Purger
 from server.ratelimit import RateLimiter
 from server.stats import Stats
@@ -73,7 +77,7 @@ from server.waitlist import Waitlist
 from server.ws import hub as live_hub
 from server.ws import reminders
 from server.ws.hub import Hub
-from server.ws.personal import batch_messages, queue_message
+from server.ws.personal import queue_message
 from server.ws.reminders import Reminders
 
 __all__ = ["create_app"]
@@ -162,11 +166,15 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
 
     def availability_changed(event_id: int, settle: bool) -> None:
         hub.changed(event_id)
-        mailer.wake()  # an event's cancellation mails its attendees
+        mailer.wake()  # an event's cancellation mails its attendees, and tells webhooks
+        if webhook_sender_key in app:
+            app[webhook_sender_key].wake()
         if settle:  # its waiting list may have seats to offer, or to close
             app[actors_key].tick(event_id)
 
-    app[events_key] = Events(pool, queries, availability_changed)
+    metrics = app.get(metrics_key)
+    counting = {"on_cancelled": metrics.cancellations.inc} if metrics is not None else {}
+    app[events_key] = Events(pool, queries, availability_changed, **counting)
     app[admin_key] = Admin(pool, queries, app[user_cache_key])
     app[stats_key] = Stats(pool, queries)
     app[ticket_types_key] = TicketTypes(pool, queries, availability_changed)
@@ -186,7 +194,7 @@ async def background_context(app: web.Application) -> AsyncIterator[None]:
     )
     admitting = admit_forever(
         app[waiting_rooms_key],
-        functools.partial(tell_admitted, hub),
+        functools.partial(tell_admitted, hub, app.get(metrics_key)),
         config.admit_interval_ms / 1000,
     )
     reminders = Reminders(pool, queries, hub, app[queue_tokens_key])
@@ -228,7 +236,7 @@ async def actors_context(app: web.Application) -> AsyncIterator[None]:
     )
     registry.on_commit.append(app[hub_key].changed)  # after each commit, never before
     registry.on_commit.append(lambda _event, _seq: app[mailer_key].wake())  # its mails
-    registry.on_batch.append(functools.partial(tell_owners, app[hub_key]))
+    registry.on_batch.append(app[hub_key].tell_batch)
     app[actors_key] = registry
     app[bookings_key] = Bookings(app[pool_key], app[queries_key], registry)
     app[waitlist_key] = Waitlist(app[pool_key], app[queries_key], registry)
@@ -261,14 +269,10 @@ async def close_websockets(app: web.Application) -> None:
     await app[hub_key].close_sockets()
 
 
-def tell_owners(hub: Hub, event_id: int, result: BatchResult) -> None:
-    """What a committed batch did, on the sockets of the users it concerns."""
-    for user_id, message in batch_messages(event_id, result):
-        hub.tell(user_id, message)
-
-
-def tell_admitted(hub: Hub, admitted: Admitted) -> None:
-    """Each place admitted, at once, on its user's sockets."""
+def tell_admitted(hub: Hub, metrics: Metrics | None, admitted: Admitted) -> None:
+    """Each place admitted, at once, on its user's sockets (and counted)."""
+    if metrics is not None:
+        metrics.admissions.inc(len(admitted.places))
     for user_id, position in admitted.places:
         place = {"state": "admitted", "position": position, "ahead": 0, "eta_seconds": 0}
         hub.tell(user_id, queue_message(admitted.event_id, place))
@@ -280,12 +284,15 @@ def create_app(config: Config) -> web.Application:
         client_max_size=config.max_body_bytes,
     )
     app[config_key] = config
+    if config.metrics:
+        app[metrics_key] = Metrics()
     app.cleanup_ctx.append(database_context)
     app.cleanup_ctx.append(redis_context)
     app.cleanup_ctx.append(live_context)
     app.cleanup_ctx.append(services_context)
     app.cleanup_ctx.append(background_context)
     app.cleanup_ctx.append(actors_context)
+    app.cleanup_ctx.append(operations_context)
     app.on_shutdown.append(close_websockets)
     setup_routes(app)
     return app

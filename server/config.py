@@ -13,6 +13,7 @@ __all__ = ["Config", "ConfigError"]
 MIN_SECRET_LENGTH = 32
 ENVIRONMENTS = ("development", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -64,6 +65,15 @@ class Config:
     # admits what is owed since the last, whoever ran it).
     admit_interval_ms: int = 250
     log_level: str = "INFO"
+    log_format: str = "text"  # or json: one object per line
+    # /metrics (Prometheus): on by default; METRICS_TOKEN, when set, must come as a Bearer token.
+    metrics: bool = True
+    metrics_token: str | None = None
+    # Webhooks may go to loopback and private addresses only when this is on (a test receiver
+    # on this machine, an internal network); off, they never can (no SSRF).
+    webhooks_allow_private: bool = False
+    webhook_timeout_seconds: int = 10
+    webhook_retry_hours: int = 72  # a delivery is retried this long, then abandoned
 
     @property
     def is_production(self) -> bool:
@@ -191,4 +201,10 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("live_interval_ms", "LIVE_INTERVAL_MS", _int_in(1, 60_000)),
     ("sweep_interval_ms", "SWEEP_INTERVAL_MS", _int_in(10, 60_000)),
     ("admit_interval_ms", "ADMIT_INTERVAL_MS", _int_in(10, 60_000)),
+    ("log_format", "LOG_FORMAT", _choice(LOG_FORMATS)),
+    ("metrics", "METRICS", _on_off),
+    ("metrics_token", "METRICS_TOKEN", str),
+    ("webhooks_allow_private", "WEBHOOKS_ALLOW_PRIVATE", _on_off),
+    ("webhook_timeout_seconds", "WEBHOOK_TIMEOUT_SECONDS", _int_in(1, 300)),
+    ("webhook_retry_hours", "WEBHOOK_RETRY_HOURS", _int_in(24, 24 * 30)),
 )

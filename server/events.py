@@ -36,7 +36,8 @@ __all__ = [
 QUERIES = (
     "event_by_id", "count_events", "list_events", "insert_event", "lock_event", "update_event",
     "touch_event", "event_has_bookings", "delete_event", "lock_ticket_types",
-    "cancel_event_bookings", "enqueue_event_cancellation_mails", "deactivate_ticket_types",
+    "cancel_event_bookings", "enqueue_event_cancellation_mails", "enqueue_event_cancellation_hooks",
+    "deactivate_ticket_types",
     "close_event_waitlist", "upsert_waiting_room", "delete_waiting_room", "set_event_status",
     "insert_audit",
 )  # fmt: skip
@@ -136,11 +137,16 @@ def _ignore(event_id: int, settle: bool) -> None:
     pass
 
 
+def _count_nothing(cancelled: int) -> None:
+    pass
+
+
 @dataclass(frozen=True, slots=True)
 class Events:
     pool: asyncpg.Pool
     queries: Queries
     on_change: OnChange = _ignore
+    on_cancelled: Callable[[int], None] = _count_nothing  # bookings cancelled with an event
 
     async def get(self, event_id: int) -> asyncpg.Record:
         row = await self.pool.fetchrow(self.queries["event_by_id"], event_id)
@@ -189,11 +195,13 @@ class Events:
                 )
                 raise FieldErrors({"total_capacity": [message]})
             values = {f: data.get(f, event[f]) for f in EVENT_FIELDS}
+            cancelled = 0
             if values["status"] == "cancelled" and event["status"] != "cancelled":
-                await self._cancel(conn, event_id, event["name"])
+                cancelled = await self._cancel(conn, event_id, event["name"])
             await conn.execute(self.queries["update_event"], event_id, *values.values())
             await self._set_waiting_room(conn, event_id, data)
             settle = await conn.fetchval(self.queries["touch_event"], event_id)
+        self.on_cancelled(cancelled)
         self.on_change(event_id, bool(settle))
         return await self.get(event_id)
 
@@ -203,13 +211,14 @@ class Events:
         async with locked_event(self.pool, self.queries, None, event_id) as (conn, event):
             if event["status"] == "cancelled":
                 raise Conflict("This event is already cancelled.", code="already_cancelled")
-            await self._cancel(conn, event_id, event["name"])
+            cancelled = await self._cancel(conn, event_id, event["name"])
             await conn.execute(self.queries["set_event_status"], event_id, "cancelled")
             settle = await conn.fetchval(self.queries["touch_event"], event_id)
             await audit.record(
                 conn, self.queries, admin, "event.cancel", f"event:{event_id}",
                 {"name": event["name"], "organizer_id": event["organizer_id"]},
             )  # fmt: skip
+        self.on_cancelled(cancelled)
         self.on_change(event_id, bool(settle))
         return await self.get(event_id)
 
@@ -231,18 +240,21 @@ class Events:
                 room["session_seconds"],
             )
 
-    async def _cancel(self, conn: asyncpg.Connection, event_id: int, name: str) -> None:
-        """Cancel every confirmed booking and pending hold (tickets given back, owners mailed),
-        close the waiting list (its users mailed) and the ticket types."""
+    async def _cancel(self, conn: asyncpg.Connection, event_id: int, name: str) -> int:
+        """Cancel every confirmed booking and pending hold (tickets given back, owners mailed,
+        webhooks told), close the waiting list (its users mailed) and the ticket types; return
+        how many bookings were cancelled."""
         await conn.execute(self.queries["lock_ticket_types"], event_id)
-        await conn.execute(self.queries["cancel_event_bookings"], event_id)
+        cancelled = await conn.fetchval(self.queries["cancel_event_bookings"], event_id)
         subject, body = booking_cancelled_mail(name, "{reference}")
         await conn.execute(
             self.queries["enqueue_event_cancellation_mails"], event_id, subject, body
         )
+        await conn.execute(self.queries["enqueue_event_cancellation_hooks"], event_id)
         subject, body = waitlist_closed_mail(name, "{ticket_type}")
         await conn.execute(self.queries["close_event_waitlist"], event_id, subject, body)
         await conn.execute(self.queries["deactivate_ticket_types"], event_id)
+        return int(cancelled)
 
     async def delete(self, user: User, event_id: int) -> None:
         async with self._locked(user, event_id) as (conn, _):

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from server.events import Events
     from server.http.openapi import OpenApi
     from server.mail import Mailer
+    from server.metrics import Metrics
     from server.ratelimit import RateLimiter
     from server.stats import Stats
     from server.ticket_types import TicketTypes
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from server.waiting_room.rooms import WaitingRooms
     from server.waiting_room.tokens import QueueTokens
     from server.waitlist import Waitlist
+    from server.webhooks.sender import WebhookSender
+    from server.webhooks.subscriptions import Webhooks
     from server.ws.hub import Hub
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "jwt_key_key",
     "limiter_key",
     "mailer_key",
+    "metrics_key",
     "openapi_key",
     "pool_key",
     "queries_key",
@@ -53,6 +57,8 @@ __all__ = [
     "user_cache_key",
     "waiting_rooms_key",
     "waitlist_key",
+    "webhook_sender_key",
+    "webhooks_key",
 ]
 
 config_key: web.AppKey[Config] = web.AppKey("config")
@@ -76,5 +82,9 @@ waiting_rooms_key: web.AppKey[WaitingRooms] = web.AppKey("waiting_rooms")
 user_cache_key: web.AppKey[UserCache] = web.AppKey("user_cache")
 hub_key: web.AppKey[Hub] = web.AppKey("hub")
 limiter_key: web.AppKey[RateLimiter] = web.AppKey("limiter")
+# Absent with METRICS=off.
+metrics_key: web.AppKey[Metrics] = web.AppKey("metrics")
+webhooks_key: web.AppKey[Webhooks] = web.AppKey("webhooks")
+webhook_sender_key: web.AppKey[WebhookSender] = web.AppKey("webhook_sender")
 # The OpenAPI document, built from the router once the routes are set up.
 openapi_key: web.AppKey[OpenApi] = web.AppKey("openapi")

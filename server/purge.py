@@ -14,7 +14,7 @@ __all__ = ["PURGE_LOCK_KEY", "QUERIES", "Purger"]
 
 log = logging.getLogger("stampede.purge")
 
-QUERIES = ("purge_idempotency_keys", "purge_sent_mail")
+QUERIES = ("purge_idempotency_keys", "purge_sent_mail", "purge_done_webhooks")
 # "purge" in ASCII, as a bigint: shared by every Stampede instance.
 PURGE_LOCK_KEY = 0x7075726765
 
@@ -52,6 +52,7 @@ class Purger:
             try:
                 deleted = await self._in_batches(conn, "purge_idempotency_keys")
                 deleted += await self._in_batches(conn, "purge_sent_mail", self._retention_days)
+                deleted += await self._in_batches(conn, "purge_done_webhooks", self._retention_days)
             finally:
                 await conn.execute("SELECT pg_advisory_unlock($1)", PURGE_LOCK_KEY)
         if deleted:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -19,11 +20,13 @@ from server.booking.outcomes import (
     outcome_unknown,
 )
 
-__all__ = ["ActorSettings", "EventActor"]
+__all__ = ["ActorSettings", "EventActor", "RunObserver"]
 
 log = logging.getLogger("stampede.actors")
 
 Mail = tuple[Command, "asyncio.Future[Outcome]"]
+# Told of every batch: its commands, those still waiting when it started, its seconds, result.
+RunObserver = Callable[[Sequence[Command], int, float, BatchResult], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +46,9 @@ class EventActor:
     """Serialises an event's booking commands: drains what waits into one batch at a time.
 
     ``on_commit(event_id, result)`` runs after every batch that changed the event, never
-    before its commit; ``on_stop(actor)`` when the loop ends (idle, or closed).
+    before its commit; ``on_run(commands, waiting, seconds, result)`` after every batch (its
+    commands, those left waiting when it started, its duration); ``on_stop(actor)`` when the
+    loop ends (idle, or closed).
     """
 
     def __init__(
@@ -53,12 +58,14 @@ class EventActor:
         settings: ActorSettings,
         on_commit: Callable[[int, BatchResult], None],
         on_stop: Callable[[EventActor], None],
+        on_run: RunObserver | None = None,
     ) -> None:
         self.event_id = event_id
         self._runner = runner
         self._settings = settings
         self._on_commit = on_commit
         self._on_stop = on_stop
+        self._on_run = on_run
         self._mailbox: asyncio.Queue[Mail | None] = asyncio.Queue(settings.mailbox_size)
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Future[Outcome]] = set()  # asks taken into a batch
@@ -204,12 +211,15 @@ class EventActor:
     ) -> None:
         self.busy += 1
         self.peak_busy = max(self.peak_busy, self.busy)
+        started, waiting = time.perf_counter(), self._mailbox.qsize()
         try:
             commands = [c for c, _ in live]
             result = await self._runner.run(self.event_id, commands, before_commit, turn, previous)
         finally:
             self.busy -= 1
             self._running.difference_update(future for _, future in live)
+        if self._on_run is not None:
+            self._on_run(commands, waiting, time.perf_counter() - started, result)
         for (_, future), outcome in zip(live, result.outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from server.actors.entries import Entries
+from server.actors.hooks import hook_rows
 from server.actors.idempotency import Keys, Repeat
 from server.actors.rows import (
     BookingRow,
@@ -122,6 +123,7 @@ async def make_plan(
 ) -> Plan:
     passed = times.next_transition is not None and times.next_transition <= times.stamp
     writes = Writes(transition=passed)
+    available_before = state.public(times.stamp)
     expired = rules.expire(state, times.stamp)
     for gone in expired:
         rules.apply(state, gone)
@@ -147,7 +149,10 @@ async def make_plan(
         if mail is not None:
             writes.mails.append(MailRow(done.entry.user_id, *mail))
     _changed_rows(state, writes)
-    return Plan(state, times.stamp, _resolve_repeats(decided), expired, settled, writes)
+    outcomes = _resolve_repeats(decided)
+    if state.hooked:
+        writes.hooks = hook_rows(state, times.stamp, available_before, outcomes, expired, settled)
+    return Plan(state, times.stamp, outcomes, expired, settled, writes)
 
 
 def _changed_rows(state: EventState, writes: Writes) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
-from server.actors.actor import ActorSettings, EventActor
+from server.actors.actor import ActorSettings, EventActor, RunObserver
 from server.actors.transaction import BatchResult, BatchRunner
 from server.booking.commands import Command
 from server.booking.outcomes import NotDone, Outcome, Unavailable, booking_unavailable
@@ -35,6 +35,8 @@ class ActorRegistry:
         # Called with (event_id, the batch's result) after each committed batch that changed
         # an event: what it did, for those it concerns.
         self.on_batch: list[Callable[[int, BatchResult], None]] = []
+        # Told of every batch, changed or not (the metrics).
+        self.on_run: list[RunObserver] = []
 
     def __len__(self) -> int:
         return len(self._actors)
@@ -65,7 +67,9 @@ class ActorRegistry:
     def _spawn(self, event_id: int) -> EventActor | None:
         if len(self._actors) >= self._max_actors and not self._evict_idle():
             return None
-        actor = EventActor(event_id, self._runner, self._settings, self._committed, self._forget)
+        actor = EventActor(
+            event_id, self._runner, self._settings, self._committed, self._forget, self._ran
+        )
         self._actors[event_id] = actor
         actor.start()
         return actor
@@ -87,6 +91,12 @@ class ActorRegistry:
             changed(event_id, result.seq)
         for told in self.on_batch:
             told(event_id, result)
+
+    def _ran(
+        self, commands: Sequence[Command], waiting: int, seconds: float, result: BatchResult
+    ) -> None:
+        for observe in self.on_run:
+            observe(commands, waiting, seconds, result)
 
     def _forget(self, actor: EventActor) -> None:
         if self._actors.get(actor.event_id) is actor:

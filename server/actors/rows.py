@@ -15,6 +15,7 @@ __all__ = [
     "CountRow",
     "EntryChangeRow",
     "EntryRow",
+    "HookRow",
     "ItemRow",
     "KeyRow",
     "MailRow",
@@ -79,6 +80,14 @@ class EntryChangeRow(NamedTuple):
     reference: uuid.UUID | None  # its offer
 
 
+class HookRow(NamedTuple):
+    """A webhook delivery to write: its type and data (JSON), for each of the organizer's
+    webhooks that wants the type."""
+
+    type: str
+    data: str
+
+
 class Minute(NamedTuple):
     """What a batch adds to its event's figures for the minute it commits in."""
 
@@ -98,6 +107,7 @@ class Writes:
     mails: list[MailRow] = field(default_factory=list)
     entries: list[EntryRow] = field(default_factory=list)
     entry_changes: list[EntryChangeRow] = field(default_factory=list)
+    hooks: list[HookRow] = field(default_factory=list)
     minute: Minute = field(default_factory=Minute)
     transition: bool = False  # a sales window opened or closed: the on-sale state is new
 

@@ -93,6 +93,7 @@ def _event(event_id: int, locked: list[asyncpg.Record]) -> EventState:
         hold_seconds=event["hold_seconds"],
         offer_seconds=event["waitlist_offer_seconds"],
         waiting_room=event["waiting_room"],
+        hooked=event["hooked"],
         max_per_booking=event["max_tickets_per_booking"],
         max_per_customer=event["max_tickets_per_customer"],
         sales_start=event["sales_start"],
@@ -204,6 +205,7 @@ async def write(conn: asyncpg.Connection, q: Queries, state: EventState, writes:
         q["apply_batch"], state.id, writes.bookings, writes.items, writes.changes, counts,
         writes.keys, writes.mails, state.sold, state.held + state.kept, writes.transition,
         writes.entries, writes.entry_changes, state.kept, *writes.minute,
+        [hook.type for hook in writes.hooks], [hook.data for hook in writes.hooks],
     )  # fmt: skip
     return Written(int(row["seq"]), row["next_transition_at"], row["item_ids"], row["entry_ids"])
 

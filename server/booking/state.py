@@ -77,6 +77,7 @@ class EventState:
     hold_seconds: int = 600
     offer_seconds: int = 3600  # a waiting-list offer's hold time
     waiting_room: bool = False  # bookings need an admission from its queue while it applies
+    hooked: bool = False  # its organizer has webhooks: the batch writes their deliveries
     max_per_booking: int | None = None
     max_per_customer: int | None = None
     sales_start: datetime | None = None

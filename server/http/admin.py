@@ -126,6 +126,7 @@ async def audit_log(request: web.Request, user: User, query: PageQuery) -> web.R
     "Events",
     returns=StatsOut,
     access=SIGNED_IN,
+    errors=(403,),
     description="Bookings per minute over the last hour, the waiting list, the waiting room.",
 )
 async def event_stats(request: web.Request, user: User) -> web.Response:

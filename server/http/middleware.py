@@ -11,12 +11,15 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from server.auth import current_user
 from server.db import DATABASE_GONE
 from server.errors import ApiError
 from server.jsonio import json_response
-from server.keys import config_key
+from server.keys import config_key, metrics_key
 
-__all__ = ["REQUEST_ID_HEADER", "error_middleware", "request_id_key", "request_log_middleware"]
+__all__ = [
+    "REQUEST_ID_HEADER", "error_middleware", "request_id_key", "request_log_middleware", "route_of",
+]  # fmt: skip
 
 access_log = logging.getLogger("stampede.access")
 log = logging.getLogger("stampede.errors")
@@ -47,16 +50,34 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
             response.headers["X-Content-Type-Options"] = "nosniff"
         return response
     finally:
+        seconds = time.perf_counter() - started
+        metrics = request.app.get(metrics_key)
+        if metrics is not None:
+            metrics.request(route_of(request), request.method, status, seconds)
         if access_log.isEnabledFor(logging.INFO):
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            access_log.info(
-                "%s %s %s %.1fms rid=%s",
-                request.method,
-                request.path_qs,
-                status,
-                elapsed_ms,
-                request_id,
-            )
+            _log_request(request, request_id, status, seconds)
+
+
+def route_of(request: web.Request) -> str:
+    """The route's template (``/api/events/{event_id}``), never the raw path; ``unmatched``."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return "unmatched"
+    return resource.canonical.rstrip("/") or "/"
+
+
+def _log_request(request: web.Request, request_id: str, status: int, seconds: float) -> None:
+    """One line per request; its fields also as record attributes (``LOG_FORMAT=json``)."""
+    user = current_user(request)
+    fields = {
+        "request_id": request_id, "method": request.method, "route": route_of(request),
+        "path": request.path, "status": status, "duration_ms": round(seconds * 1000, 2),
+        "user_id": user.id if user is not None else None,
+    }  # fmt: skip
+    access_log.info(
+        "%s %s %s %.1fms rid=%s", request.method, request.path_qs, status, seconds * 1000,
+        request_id, extra=fields,
+    )  # fmt: skip
 
 
 # Statuses aiohttp raises by itself (routing, body size), mapped to our codes and messages.

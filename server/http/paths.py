@@ -20,6 +20,7 @@ PATH_PARAMETERS: dict[str, Any] = {
     "ticket_type_id": Id,
     "entry_id": Id,
     "user_id": Id,
+    "webhook_id": Id,
     "reference": uuid.UUID,
 }
 

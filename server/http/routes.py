@@ -16,9 +16,11 @@ from server.http import (
     events,
     health,
     holds,
+    metrics,
     pages,
     queue,
     waitlist,
+    webhooks,
 )
 from server.http.endpoints import ENDPOINTS, Endpoint, Handler
 from server.http.openapi import OpenApi, build_document
@@ -54,6 +56,7 @@ class Route:
 A, E, B = accounts, events, bookings
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/health", health.health),
+    Route("GET", "/metrics", metrics.metrics),
     Route("POST", "/api/auth/register", A.register),
     Route("POST", "/api/auth/login", A.login),
     Route("POST", "/api/auth/token/refresh", A.refresh),
@@ -96,6 +99,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/admin/events/{event_id}/cancel", admin.admin_cancel_event),
     Route("GET", "/api/admin/bookings/{reference}", admin.admin_booking),
     Route("GET", "/api/admin/audit", admin.audit_log),
+    Route("POST", "/api/webhooks", webhooks.create_webhook),
+    Route("GET", "/api/webhooks", webhooks.list_webhooks),
+    Route("DELETE", "/api/webhooks/{webhook_id}", webhooks.delete_webhook),
+    Route("GET", "/api/webhooks/{webhook_id}/deliveries", webhooks.webhook_deliveries),
     Route("GET", "/ws/events/{event_id}", live.event_socket),
     Route("GET", "/ws", live.multiplexed_socket),
     Route("GET", "/events/{event_id}/live", pages.live_page),

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
+from collections.abc import Callable
 
 from aiohttp import WSCloseCode, web
 
@@ -28,6 +30,10 @@ class FanOut:
         self._newest: dict[int, int] = {}  # event -> highest seq handed to local subscribers
         self._next: dict[int, Frame] = {}  # event -> newest state its next pass sends
         self._passes: dict[int, asyncio.Task[None]] = {}
+        self.on_pass: Callable[[float], None] | None = None  # each pass's seconds (metrics)
+
+    def connections(self) -> int:
+        return len(self._sockets)
 
     def watched(self) -> list[int]:
         return list(self._watchers)
@@ -101,10 +107,13 @@ class FanOut:
         """Send the event's newest state to its sockets, then rest ``interval``; again while
         newer states arrive."""
         while (frame := self._next.pop(event_id, None)) is not None:
+            started = time.perf_counter()
             wire = text_frame(frame[1])  # the whole websocket frame, built once for all
             for subscription in list(self._watchers.get(event_id, ())):
                 if not subscription.write_now(event_id, frame, wire):
                     subscription.offer(event_id, frame)  # for its own writer, if news
+            if self.on_pass is not None:
+                self.on_pass(time.perf_counter() - started)
             await asyncio.sleep(self.interval)
 
     async def close_sockets(self) -> None:

@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
 from aiohttp import web
 from redis.asyncio import Redis
 
+from server.actors.transaction import BatchResult
 from server.db import Queries
 from server.ws import availability
 from server.ws.availability import load_availability
 from server.ws.fanout import FanOut
-from server.ws.personal import Messenger
+from server.ws.personal import Messenger, batch_messages
 from server.ws.publisher import Publisher
 from server.ws.relay import relay
 from server.ws.socket import Frame, Subscription
@@ -55,10 +56,23 @@ class Hub:
         """One of a user's own messages (JSON), to their sockets on every instance."""
         self._messenger.tell(user_id, message)
 
+    def tell_batch(self, event_id: int, result: BatchResult) -> None:
+        """What a committed batch did, on the sockets of the users it concerns."""
+        for user_id, message in batch_messages(event_id, result):
+            self.tell(user_id, message)
+
     def tell_here(self, user_id: int, message: bytes) -> None:
         """One of a user's own messages, to their sockets on this instance only (each
         instance sends its reminders to its own sockets)."""
         self._fanout.tell(user_id, message)
+
+    def connections(self) -> int:
+        """Open sockets on this instance."""
+        return self._fanout.connections()
+
+    def time_passes(self, observe: Callable[[float], None]) -> None:
+        """Each fan-out pass's duration, to ``observe`` (the metrics)."""
+        self._fanout.on_pass = observe
 
     def users_here(self) -> list[int]:
         """The users with an authenticated socket on this instance."""

@@ -9,6 +9,9 @@ WITH event AS (
            tickets_kept, seq, hold_seconds, waitlist_offer_seconds, max_tickets_per_booking,
            max_tickets_per_customer, sales_start, sales_end, next_transition_at, now() AS stamp,
            EXISTS (SELECT 1 FROM waiting_rooms r WHERE r.event_id = $1) AS waiting_room,
+           EXISTS (SELECT 1 FROM webhooks w
+                   WHERE w.organizer_id = events.organizer_id
+                     AND (w.event_id IS NULL OR w.event_id = $1)) AS hooked,
            (SELECT min(b.expires_at) FROM bookings b
             WHERE b.event_id = $1 AND b.status = 'pending') AS next_expiry
     FROM events WHERE id = $1
@@ -71,8 +74,8 @@ GROUP BY b.user_id;
 -- of them waiting-list offers) and their items, changed bookings (cancelled, confirmed,
 -- extended, expired), the ticket types' and the event's new counts (computed under this
 -- transaction's locks), the Idempotency-Keys' bookings, the owners' mails in the outbox, and
--- the waiting list's new and changed entries, and the minute's figures: committed (or not)
--- together. $2.. are lists of the typed rows of migrations 0006-0008; $10: a sales window
+-- the waiting list's new and changed entries, the minute's figures and the webhook deliveries:
+-- committed (or not) together. $2.. are lists of the typed rows of migrations 0006-0008; $10: a sales window
 -- opened or closed (or an organizer's change asked for the waiting list to be settled).
 WITH new_bookings AS (
     INSERT INTO bookings (booking_reference, user_id, event_id, total_price, status, expires_at,
@@ -139,6 +142,16 @@ WITH new_bookings AS (
     SET bookings = booking_minutes.bookings + excluded.bookings,
         tickets = booking_minutes.tickets + excluded.tickets,
         cancellations = booking_minutes.cancellations + excluded.cancellations
+), hooks AS (
+    -- What happened ($17 types, $18 their data) to each of the organizer's webhooks that
+    -- wants it (none written unless the lock statement found webhooks: see ``hooked``).
+    INSERT INTO webhook_deliveries (webhook_id, type, data)
+    SELECT w.id, h.type, h.data::jsonb
+    FROM unnest($17::text[], $18::text[]) WITH ORDINALITY AS h(type, data, n)
+    JOIN events e ON e.id = $1
+    JOIN webhooks w ON w.organizer_id = e.organizer_id
+                   AND (w.event_id IS NULL OR w.event_id = $1) AND h.type = ANY (w.events)
+    ORDER BY h.n, w.id
 )
 UPDATE events
 SET tickets_sold = $8, tickets_held = $9, tickets_kept = $13, seq = seq + 1,

@@ -12,3 +12,12 @@ DELETE FROM outbox
 WHERE id IN (SELECT id FROM outbox
              WHERE sent_at < now() - make_interval(days => $2)
              LIMIT $1);
+
+-- name: purge_done_webhooks
+-- At most $1 webhook deliveries delivered (or abandoned) more than $2 days ago; the rest are
+-- never purged.
+DELETE FROM webhook_deliveries
+WHERE id IN (SELECT id FROM webhook_deliveries
+             WHERE (delivered_at IS NOT NULL OR abandoned_at IS NOT NULL)
+               AND created_at < now() - make_interval(days => $2)
+             LIMIT $1);

@@ -152,7 +152,11 @@ async def test_the_sender_holds_no_transaction_or_lock_while_smtp_talks(
         assert len(locked) == 3
         assert idle == 0
         await sink.wait_for(3, seconds=10)
-        rows = await _outbox(database_url, "SELECT sent_at, attempts FROM outbox")
+        for _ in range(100):  # the round is settled once SMTP took its last mail
+            rows = await _outbox(database_url, "SELECT sent_at, attempts FROM outbox")
+            if all(r["sent_at"] is not None for r in rows):
+                break
+            await asyncio.sleep(0.05)
         assert all(r["sent_at"] is not None and r["attempts"] == 1 for r in rows)
     finally:
         sink.stop()

@@ -77,6 +77,10 @@ async def world(api: Api, database_url: str) -> dict[str, Any]:
     )
     assert waiting.status == 201, await waiting.text()
     entry_id = (await waiting.json())["id"]
+    hook = {"url": "https://93.184.216.34/hook", "events": ["booking.created"]}
+    made = await api.client.post("/api/webhooks/", json=hook, headers=owner.headers)
+    assert made.status == 201
+    webhook = await made.json()
     rival = await api.organizer()
     rival_event = await api.event(rival)
     rival_ticket = await api.ticket_type(rival, rival_event["id"])
@@ -87,8 +91,9 @@ async def world(api: Api, database_url: str) -> dict[str, Any]:
             "reference": reference,
             "entry_id": entry_id,
             "user_id": attendee.id,
+            "webhook_id": webhook["id"],
         },
-        "secrets": [reference, attendee.email, owner.email],
+        "secrets": [reference, attendee.email, owner.email, webhook["secret"], webhook["url"]],
         "attackers": {"other attendee": await api.attendee(), "other organizer": rival},
         "rival": {"event_id": rival_event["id"], "ticket_type_id": rival_ticket["id"]},
         "victim organizer": owner,
@@ -101,7 +106,8 @@ def test_every_route_with_an_id_is_attacked() -> None:
         for r in ROUTES
         if _targets(
             r,
-            {"event_id": 1, "ticket_type_id": 1, "reference": "r", "entry_id": 1, "user_id": 1},
+            dict.fromkeys(("event_id", "ticket_type_id", "entry_id", "user_id", "webhook_id"), 1)
+            | {"reference": "r"},
             {"event_id": 2},
         )
     }
@@ -114,6 +120,8 @@ def test_every_route_with_an_id_is_attacked() -> None:
         "ticket-type-delete",
         "event-bookings",
         "waitlist-leave",
+        "webhook-delete",
+        "webhook-deliveries",
     } <= attacked
 
 

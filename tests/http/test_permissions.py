@@ -68,6 +68,11 @@ MATRIX: dict[str, tuple[int, int, int, int, int]] = {
     "admin-event-cancel": ADMINS,
     "admin-booking": ADMINS,
     "admin-audit": ADMINS,
+    "webhook-create": (401, 403, 201, 201, 403),
+    "webhook-list": (401, 403, 200, 200, 403),
+    "webhook-delete": (401, 403, 404, 204, 403),  # another organizer's is not found
+    "webhook-deliveries": (401, 403, 404, 200, 403),
+    "metrics": PUBLIC_200,  # with no METRICS_TOKEN (tests/http/test_metrics.py: with one)
     "ws-event": (101, 101, 101, 101, 101),  # availability is public: the upgrade succeeds for all
     "ws": (101, 101, 101, 101, 101),
     "live-page": PUBLIC_200,
@@ -129,6 +134,7 @@ def _body(
         },
         "waitlist-join": {"ticket_type_id": ids["ticket"], "quantity": 51},  # more than there is
         "admin-user-update": {"role": "organizer"},
+        "webhook-create": {"url": "https://93.184.216.34/hook", "events": ["booking.created"]},
     }
     return bodies.get(route.name)
 
@@ -173,8 +179,14 @@ async def test_route_answers_each_caller_as_the_matrix_says(
             f"/api/events/{event['id']}/waitlist/", json=body, headers=attendee.headers
         )
         entry_id = str((await joined.json())["id"])
+    webhook_id = "0"
+    if "{webhook_id}" in route.path:  # the owner's
+        body = _body(ROUTES_BY_NAME["webhook-create"], owner, owner, ids)
+        made = await api.client.post("/api/webhooks/", json=body, headers=owner.headers)
+        webhook_id = str((await made.json())["id"])
     path = (
         route.path.replace("{event_id}", str(event["id"]))
+        .replace("{webhook_id}", webhook_id)
         .replace("{ticket_type_id}", str(ticket["id"]))
         .replace("{reference}", reference)
         .replace("{entry_id}", entry_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
@@ -38,7 +39,7 @@ def _interpolate(value: str, env: dict[str, str]) -> str:
 
 def test_services_are_the_production_like_setup(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", *APPS, "nginx"}
+    assert set(services) == {"postgres", "redis", *APPS, "nginx", "prometheus", "grafana"}
     assert services["postgres"]["image"].startswith("postgres:16")
     assert services["redis"]["image"].startswith("redis:7")
     assert services["nginx"]["ports"] == ["8080:80"]
@@ -110,3 +111,51 @@ def test_the_image_carries_no_embedded_database() -> None:
     assert installs
     assert all("embedded" not in line and "[" not in line for line in installs), installs
     assert "'.[embedded]'" in (REPO / "Makefile").read_text()  # make run installs it
+
+
+def test_prometheus_scrapes_every_app_and_nginx_hides_metrics(compose: dict[str, Any]) -> None:
+    [mount] = compose["services"]["prometheus"]["volumes"]
+    scrape = yaml.safe_load((REPO / mount.split(":")[0]).read_text())
+    [job] = scrape["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    assert job["static_configs"][0]["targets"] == [f"{app}:8000" for app in APPS]
+    conf = (REPO / "deploy/nginx.conf").read_text()
+    assert re.search(r"location = /metrics \{\s*return 404;", conf)
+
+
+def test_the_grafana_dashboard_charts_metrics_that_exist(compose: dict[str, Any]) -> None:
+    """Every metric a panel queries is one Stampede exports (a renamed metric breaks this)."""
+    from server.metrics import Metrics
+
+    mounts = {
+        m.split(":")[1]: REPO / m.split(":")[0] for m in compose["services"]["grafana"]["volumes"]
+    }
+    dashboards = mounts["/var/lib/grafana/dashboards"]
+    dashboard = json.loads((dashboards / "stampede.json").read_text())
+    exported = {
+        sample_name
+        for family in Metrics().registry.collect()
+        for sample_name in _names(family.name, family.type)
+    }
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(stampede_[a-z_]+)", target["expr"])
+    }
+    titles = " ".join(panel["title"].lower() for panel in dashboard["panels"])
+    for wanted in ("bookings per second", "p99", "mailbox", "websocket", "fan-out", "outbox"):
+        assert wanted in titles
+    assert queried
+    assert queried <= exported, queried - exported
+    provisioning = mounts["/etc/grafana/provisioning"]
+    source = yaml.safe_load((provisioning / "datasources/prometheus.yml").read_text())
+    assert source["datasources"][0]["url"] == "http://prometheus:9090"
+
+
+def _names(name: str, kind: str) -> set[str]:
+    if kind == "counter":
+        return {name + "_total"}
+    if kind == "histogram":
+        return {name + suffix for suffix in ("_bucket", "_sum", "_count")}
+    return {name}
