@@ -57,9 +57,10 @@ class Run:
 
 
 class Server:
-    """One Stampede process on a free port, started and answering /api/health."""
+    """One Stampede process on a free port, started and answering /api/health (``bare``:
+    the ceiling, loadtest/bare_server.py, instead)."""
 
-    def __init__(self, dsn: str, **settings: str) -> None:
+    def __init__(self, dsn: str, bare: bool = False, **settings: str) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -70,7 +71,11 @@ class Server:
             "LOG_LEVEL": "WARNING",
             **settings,
         }
-        self.process = subprocess.Popen([sys.executable, "-m", "server"], cwd=REPO, env=env)
+        command = [sys.executable, "-m", "server"]
+        if bare:
+            command = [sys.executable, str(REPO / "loadtest" / "bare_server.py")]
+            command += ["--port", str(self.port)]
+        self.process = subprocess.Popen(command, cwd=REPO, env=env)
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -219,9 +224,18 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-async def measure(dsn: str, mode: str, batch_max: int, clients: int, seconds: float) -> Run:
+# mode -> (BOOKING_BATCH_MAX, METRICS): the HTTP stack's ceiling (loadtest/bare_server.py, no
+# Stampede at all); batching on and off; and batching without /metrics, for what they cost.
+MODES = {
+    "ceiling": (0, "on"), "batched": (256, "on"), "metrics-off": (256, "off"),
+    "per-request": (1, "on"),
+}  # fmt: skip
+
+
+async def measure(dsn: str, mode: str, clients: int, seconds: float) -> Run:
+    batch_max, metrics = MODES[mode]
     event, ticket, tokens = await prepare(dsn, clients)
-    server = Server(dsn, BOOKING_BATCH_MAX=str(batch_max))
+    server = Server(dsn, bare=mode == "ceiling", BOOKING_BATCH_MAX=str(batch_max), METRICS=metrics)
     try:
         await hammer_aiohttp(server.url, event, ticket, tokens[: min(8, clients)], 1.0)  # warm up
         if shutil.which("wrk"):
@@ -250,6 +264,26 @@ def table(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
+def ratios(runs: list[Run], levels: list[int]) -> str:
+    """Batching against none, and the metrics' cost, per client level (those that ran)."""
+    lines = []
+    for clients in levels:
+        by_mode = {r.mode: r.per_second for r in runs if r.clients == clients}
+        if "batched" in by_mode and "ceiling" in by_mode:
+            ratio = by_mode["batched"] / max(by_mode["ceiling"], 0.1)
+            lines.append(f"{clients:>4} clients: batched / ceiling = {ratio:.2f} (target >= 0.5)")
+        if "batched" in by_mode and "per-request" in by_mode:
+            ratio = by_mode["batched"] / max(by_mode["per-request"], 0.1)
+            lines.append(f"{clients:>4} clients: batched / per-request = {ratio:.1f}x")
+        if "batched" in by_mode and "metrics-off" in by_mode:
+            cost = 1 - by_mode["batched"] / max(by_mode["metrics-off"], 0.1)
+            lines.append(
+                f"{clients:>4} clients: metrics on / off = {1 - cost:.3f} "
+                f"({cost * 100:+.1f}% cost; target within 5%)"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -257,14 +291,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="16,64,256")
     parser.add_argument(
-        "--modes", default="batched,per-request", help="which of batched, per-request to run"
+        "--modes",
+        default="ceiling,batched,metrics-off,per-request",
+        help="which of ceiling (bare aiohttp), batched, metrics-off (batched, METRICS=off), "
+        "per-request to run",
     )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "booking.json")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
-    modes = [
-        (m, b) for m, b in (("batched", 256), ("per-request", 1)) if m in args.modes.split(",")
-    ]
+    modes = [mode for mode in MODES if mode in args.modes.split(",")]
     generator = "wrk" if shutil.which("wrk") else "Python aiohttp (install wrk for better figures)"
     print(f"load generator: {generator}; {args.seconds:g} s per run")
     with tempfile.TemporaryDirectory(
@@ -276,8 +311,8 @@ def main() -> None:
             print(Server.migrate(dsn))
             runs = []
             for clients in levels:
-                for mode, batch_max in modes:
-                    run = asyncio.run(measure(dsn, mode, batch_max, clients, args.seconds))
+                for mode in modes:
+                    run = asyncio.run(measure(dsn, mode, clients, args.seconds))
                     print(
                         f"  {mode:<12} {clients:>4} clients: {run.per_second:>7.0f} bookings/s, p99 {run.p99_ms:.1f} ms",
                         flush=True,
@@ -288,12 +323,7 @@ def main() -> None:
     print()
     print(table(runs))
     print()
-    for clients in levels if len(modes) == 2 else ():
-        batched = next(r for r in runs if r.clients == clients and r.mode == "batched")
-        plain = next(r for r in runs if r.clients == clients and r.mode == "per-request")
-        print(
-            f"{clients:>4} clients: batched / per-request = {batched.per_second / max(plain.per_second, 0.1):.1f}x"
-        )
+    print(ratios(runs, levels))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     machine = {
         "cpus": os.cpu_count(),

@@ -54,7 +54,8 @@ def throughput(booking: dict[str, Any], out: Path) -> None:
 
 
 def latency(booking: dict[str, Any], out: Path) -> None:
-    runs = sorted(booking["runs"], key=lambda r: (r["clients"], r["mode"] != "batched"))
+    shown = [r for r in booking["runs"] if r["mode"] in MODES]  # not the metrics-off control
+    runs = sorted(shown, key=lambda r: (r["clients"], r["mode"] != "batched"))
     labels = [
         f"{r['clients']}\n{'batched' if r['mode'] == 'batched' else 'per req.'}" for r in runs
     ]
