@@ -66,6 +66,7 @@ class Metrics:
             buckets=(0, *BATCH_BUCKETS),
         )  # fmt: skip
         self.commits = counter("stampede_actor_commits", "Batches committed that changed an event")
+        self.retries = counter("stampede_actor_retries", "Batch attempts retried (deadlocks, …)")
         self.fanout_duration = histogram(
             "stampede_fanout_pass_duration_seconds", "One event's state written to its sockets",
             buckets=FANOUT_BUCKETS,
@@ -124,6 +125,8 @@ class Metrics:
         self.mailbox_depth.observe(waiting)
         if result.seq is not None:
             self.commits.inc()
+        if result.retries:
+            self.retries.inc(result.retries)
         for command, outcome in zip(commands, result.outcomes, strict=True):
             if isinstance(outcome, Booked):
                 if not outcome.replayed:

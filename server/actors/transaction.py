@@ -12,6 +12,7 @@ is settled by looking for what the batch would have written.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import logging
 import time
@@ -70,6 +71,7 @@ class BatchResult:
     deadline: datetime | None = None  # when the event next has something due
     expired: tuple[Expired, ...] = ()  # holds given back, their time having run out
     settled: tuple[Offered | Closed, ...] = ()  # waiting-list entries offered seats, or closed
+    retries: int = 0  # attempts it took beyond the first (deadlocks, lost connections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +214,7 @@ class BatchRunner:
                     uncertain = plan  # from here on, only COMMIT is left
                     before_commit()
                 turn.settle(True)
-                return result
+                return result if attempt == 1 else dataclasses.replace(result, retries=attempt - 1)
             except _AfterPrevious:
                 assert previous is not None
                 await previous.finished  # it settles its COMMIT, then this batch runs again

@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import uuid
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_aiohttp import AiohttpClient
 
+from server.actors.transaction import BatchResult
 from server.app import create_app
+from server.booking.commands import BookTickets
+from server.booking.outcomes import Booked, Reason, Refused
 from server.config import Config
+from server.metrics import Metrics
 from tests.support.api import Api
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -119,3 +124,18 @@ async def test_metrics_off(config: Config, aiohttp_client: AiohttpClient) -> Non
     api = Api(await aiohttp_client(create_app(dataclasses.replace(config, metrics=False))))
     assert (await api.client.get("/metrics")).status == 404
     assert (await api.client.get("/api/health")).status == 200
+
+
+def test_a_batch_counts_its_retries_and_outcomes() -> None:
+    """What ``Metrics.batch`` makes of a batch that took three attempts."""
+    metrics = Metrics()
+    commands = [BookTickets(1, ((3, 1),)), BookTickets(2, ((3, 9),))]
+    result = BatchResult([Booked(uuid.uuid4()), Refused(Reason.SOLD_OUT, "Sold out.")], seq=5, retries=2)
+    metrics.batch(commands, waiting=3, seconds=0.004, result=result)
+    value = metrics.registry.get_sample_value
+    assert value("stampede_actor_retries_total") == 2
+    assert value("stampede_actor_commits_total") == 1
+    assert value("stampede_bookings_total", {"outcome": "confirmed"}) == 1
+    assert value("stampede_bookings_total", {"outcome": "rejected"}) == 1
+    assert value("stampede_actor_batch_size_sum") == 2
+    assert value("stampede_actor_mailbox_depth_sum") == 3
