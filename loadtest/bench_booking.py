@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from server.embedded.ports import free_port  # noqa: E402
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
+from server.embedded.redis import RedisServer  # noqa: E402
 from server.passwords import _hash_sync  # noqa: E402
 from server.tokens import issue_token  # noqa: E402
 
@@ -60,7 +61,9 @@ class Server:
     """One Stampede process on a free port, started and answering /api/health (``bare``:
     the ceiling, loadtest/bare_server.py, instead)."""
 
-    def __init__(self, dsn: str, bare: bool = False, **settings: str) -> None:
+    def __init__(
+        self, dsn: str, bare: bool = False, log: Path | None = None, **settings: str
+    ) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -75,7 +78,12 @@ class Server:
         if bare:
             command = [sys.executable, str(REPO / "loadtest" / "bare_server.py")]
             command += ["--port", str(self.port)]
-        self.process = subprocess.Popen(command, cwd=REPO, env=env)
+        output = log.open("ab") if log is not None else None  # the access log, when on
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT if log else None
+        )
+        if output is not None:
+            output.close()  # the child has its own copy
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -224,41 +232,100 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000
 
 
-# mode -> (BOOKING_BATCH_MAX, METRICS): the HTTP stack's ceiling (loadtest/bare_server.py, no
-# Stampede at all); batching on and off; and batching without /metrics, for what they cost.
+@dataclass(frozen=True)
+class Mode:
+    """How the server under load is run."""
+
+    batch_max: int = 256
+    settings: tuple[tuple[str, str], ...] = ()
+    instances: int = 1
+    operators: bool = False  # Redis, SMTP delivery of every mail, the access log on (to a file)
+    bare: bool = False  # loadtest/bare_server.py: the HTTP stack's ceiling, no Stampede at all
+
+
 MODES = {
-    "ceiling": (0, "on"), "batched": (256, "on"), "metrics-off": (256, "off"),
-    "per-request": (1, "on"),
-}  # fmt: skip
+    "ceiling": Mode(bare=True),
+    "batched": Mode(),
+    "metrics-off": Mode(settings=(("METRICS", "off"),)),
+    "operators": Mode(operators=True),
+    "two-instances": Mode(instances=2, operators=True),
+    "per-request": Mode(batch_max=1),
+}
 
 
-async def measure(dsn: str, mode: str, clients: int, seconds: float) -> Run:
-    batch_max, metrics = MODES[mode]
+@dataclass(frozen=True)
+class Services:
+    """What the operators' setting adds: a Redis and an SMTP server that takes every mail."""
+
+    redis_url: str
+    smtp_url: str
+    logs: Path
+
+    def settings(self) -> dict[str, str]:
+        return {"REDIS_URL": self.redis_url, "SMTP_URL": self.smtp_url, "LOG_LEVEL": "INFO"}
+
+
+def combined(loads: list[Load]) -> Load:
+    """Two instances' loads as one: counts added, percentiles the worse of the two."""
+    return Load(
+        sum(x.created for x in loads), sum(x.rejected for x in loads),
+        sum(x.failed for x in loads), max(x.seconds for x in loads),
+        max(x.p50_ms for x in loads), max(x.p95_ms for x in loads),
+        max(x.p99_ms for x in loads), max(x.max_ms for x in loads),
+    )  # fmt: skip
+
+
+async def measure(
+    dsn: str, name: str, clients: int, seconds: float, services: Services | None
+) -> Run:
+    mode = MODES[name]
     event, ticket, tokens = await prepare(dsn, clients)
-    server = Server(dsn, bare=mode == "ceiling", BOOKING_BATCH_MAX=str(batch_max), METRICS=metrics)
+    settings = {"BOOKING_BATCH_MAX": str(mode.batch_max), **dict(mode.settings)}
+    if mode.operators:
+        assert services is not None
+        settings.update(services.settings())
+    log = services.logs / f"{name}-{clients}.log" if services and mode.operators else None
+    servers = [Server(dsn, bare=mode.bare, log=log, **settings) for _ in range(mode.instances)]
+    shares = [tokens[i :: mode.instances] for i in range(mode.instances)]
     try:
-        await hammer_aiohttp(server.url, event, ticket, tokens[: min(8, clients)], 1.0)  # warm up
+        for server, share in zip(servers, shares, strict=True):
+            await hammer_aiohttp(server.url, event, ticket, share[:8], 1.0)  # warm up
         if shutil.which("wrk"):
-            load = await asyncio.to_thread(hammer_wrk, server.url, event, ticket, tokens, seconds)
+            load = combined(await asyncio.gather(*(
+                asyncio.to_thread(hammer_wrk, server.url, event, ticket, share, seconds)
+                for server, share in zip(servers, shares, strict=True)
+            )))  # fmt: skip
         else:
-            load = await hammer_aiohttp(server.url, event, ticket, tokens, seconds)
+            load = combined(await asyncio.gather(*(
+                hammer_aiohttp(server.url, event, ticket, share, seconds)
+                for server, share in zip(servers, shares, strict=True)
+            )))  # fmt: skip
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
     total = await sold(dsn, event, ticket)
     return Run(
-        mode, batch_max, clients, round(load.seconds, 2), load.created, load.failed, load.rejected,
-        round(load.created / load.seconds, 1), round(load.p50_ms, 2), round(load.p95_ms, 2),
-        round(load.p99_ms, 2), round(load.max_ms, 2), total,
+        name, mode.batch_max, clients, round(load.seconds, 2), load.created, load.failed,
+        load.rejected, round(load.created / load.seconds, 1), round(load.p50_ms, 2),
+        round(load.p95_ms, 2), round(load.p99_ms, 2), round(load.max_ms, 2), total,
     )  # fmt: skip
+
+
+async def unsent(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
+    finally:
+        await conn.close()
 
 
 def table(runs: list[Run]) -> str:
     lines = [
-        f"{'mode':<12}{'clients':>8}{'bookings/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}  oversold",
+        f"{'mode':<15}{'clients':>8}{'bookings/s':>12}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}  oversold",
     ]
     for run in runs:
         lines.append(
-            f"{run.mode:<12}{run.clients:>8}{run.per_second:>12.0f}{run.p50_ms:>9.1f}{run.p95_ms:>9.1f}"
+            f"{run.mode:<15}{run.clients:>8}{run.per_second:>12.0f}{run.p50_ms:>9.1f}{run.p95_ms:>9.1f}"
             f"{run.p99_ms:>9.1f}{run.errors:>8}  no ({run.sold} sold, counters agree)"
         )
     return "\n".join(lines)
@@ -269,9 +336,10 @@ def ratios(runs: list[Run], levels: list[int]) -> str:
     lines = []
     for clients in levels:
         by_mode = {r.mode: r.per_second for r in runs if r.clients == clients}
-        if "batched" in by_mode and "ceiling" in by_mode:
-            ratio = by_mode["batched"] / max(by_mode["ceiling"], 0.1)
-            lines.append(f"{clients:>4} clients: batched / ceiling = {ratio:.2f} (target >= 0.5)")
+        for mode in ("batched", "operators", "two-instances"):
+            if mode in by_mode and "ceiling" in by_mode:
+                ratio = by_mode[mode] / max(by_mode["ceiling"], 0.1)
+                lines.append(f"{clients:>4} clients: {mode} / ceiling = {ratio:.2f}")
         if "batched" in by_mode and "per-request" in by_mode:
             ratio = by_mode["batched"] / max(by_mode["per-request"], 0.1)
             lines.append(f"{clients:>4} clients: batched / per-request = {ratio:.1f}x")
@@ -292,9 +360,9 @@ def main() -> None:
     parser.add_argument("--clients", default="16,64,256")
     parser.add_argument(
         "--modes",
-        default="ceiling,batched,metrics-off,per-request",
+        default=",".join(MODES),
         help="which of ceiling (bare aiohttp), batched, metrics-off (batched, METRICS=off), "
-        "per-request to run",
+        "operators (Redis, SMTP, access log), two-instances, per-request to run",
     )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "booking.json")
     args = parser.parse_args()
@@ -306,19 +374,30 @@ def main() -> None:
         prefix="stampede-bench-", dir=REPO / ".data" if (REPO / ".data").exists() else None
     ) as tmp:
         server = start_postgres(Path(tmp) / "postgres")
+        redis = RedisServer(Path(tmp) / "redis")
+        smtp_port = free_port()
+        smtp = subprocess.Popen(
+            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{smtp_port}",
+             "-c", "aiosmtpd.handlers.Sink"],
+        )  # fmt: skip
         try:
+            redis.start()
+            services = Services(redis.url, f"smtp://127.0.0.1:{smtp_port}", Path(tmp))
             dsn = str(server.get_uri())
             print(Server.migrate(dsn))
             runs = []
             for clients in levels:
                 for mode in modes:
-                    run = asyncio.run(measure(dsn, mode, clients, args.seconds))
+                    run = asyncio.run(measure(dsn, mode, clients, args.seconds, services))
                     print(
-                        f"  {mode:<12} {clients:>4} clients: {run.per_second:>7.0f} bookings/s, p99 {run.p99_ms:.1f} ms",
+                        f"  {mode:<15} {clients:>4} clients: {run.per_second:>7.0f} bookings/s, p99 {run.p99_ms:.1f} ms",
                         flush=True,
                     )
                     runs.append(run)
+            print(f"  outbox: {asyncio.run(unsent(dsn))} mails not yet sent at the end")
         finally:
+            smtp.terminate()
+            redis.stop()
             stop_postgres(server)
     print()
     print(table(runs))

@@ -66,6 +66,7 @@ from server.operations import operations_context
 from server.purge import Purger
 from server.ratelimit import RateLimiter
 from server.stats import Stats
+from server.tasks import cancel_all
 from server.ticket_types import TicketTypes
 from server.tokens import resolve_jwt_key
 from server.users import UserCache
@@ -209,9 +210,7 @@ async def background_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
+        await cancel_all(background)
 
 
 async def actors_context(app: web.Application) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ from server.keys import (
     webhook_sender_key,
     webhooks_key,
 )
+from server.tasks import cancel_all
 from server.webhooks import subscriptions
 from server.webhooks.sender import QUERIES as sender_queries
 from server.webhooks.sender import WebhookSender
@@ -52,5 +53,4 @@ async def operations_context(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        await cancel_all([task])

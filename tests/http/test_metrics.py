@@ -130,7 +130,9 @@ def test_a_batch_counts_its_retries_and_outcomes() -> None:
     """What ``Metrics.batch`` makes of a batch that took three attempts."""
     metrics = Metrics()
     commands = [BookTickets(1, ((3, 1),)), BookTickets(2, ((3, 9),))]
-    result = BatchResult([Booked(uuid.uuid4()), Refused(Reason.SOLD_OUT, "Sold out.")], seq=5, retries=2)
+    result = BatchResult(
+        [Booked(uuid.uuid4()), Refused(Reason.SOLD_OUT, "Sold out.")], seq=5, retries=2
+    )
     metrics.batch(commands, waiting=3, seconds=0.004, result=result)
     value = metrics.registry.get_sample_value
     assert value("stampede_actor_retries_total") == 2

@@ -1,0 +1,24 @@
+"""Stopping background tasks for good."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+__all__ = ["cancel_all"]
+
+
+async def cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
+    """Cancel the tasks and wait for them to end, cancelling again while one goes on: on
+    Python 3.11 ``asyncio.wait_for`` (which libraries such as aiosmtplib await per reply) can
+    swallow a cancellation that lands as its inner future completes, and a sender with a
+    backlog would then keep a stopping server alive."""
+    every = set(tasks)
+    pending = every
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.2)
+    for task in every:  # retrieved: a task that failed earlier was logged by its own loop
+        if not task.cancelled():
+            task.exception()
