@@ -123,7 +123,7 @@ async def make_plan(
 ) -> Plan:
     passed = times.next_transition is not None and times.next_transition <= times.stamp
     writes = Writes(transition=passed)
-    available_before = state.public(times.stamp)
+    available_before = state.public(times.stamp) if state.hooked else 0  # event.sold_out
     expired = rules.expire(state, times.stamp)
     for gone in expired:
         rules.apply(state, gone)
