@@ -161,13 +161,16 @@ class Load:
     max_ms: float
 
 
-def hammer_wrk(url: str, event: int, ticket: int, tokens: list[str], seconds: float) -> Load:
-    """The load from wrk (C, two threads): it leaves the CPU to the server it measures."""
+def hammer_wrk(
+    url: str, event: int, ticket: int, tokens: list[str], seconds: float, clients: int = 0
+) -> Load:
+    """The load from wrk (C, two threads): it leaves the CPU to the server it measures.
+    ``clients`` connections (default: one per token) cycle through the tokens."""
     with tempfile.NamedTemporaryFile("w", suffix=".tokens") as token_file:
         token_file.write("\n".join(tokens) + "\n")
         token_file.flush()
         command = [
-            "wrk", "-t2", f"-c{len(tokens)}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+            "wrk", "-t2", f"-c{clients or len(tokens)}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
             "-s", str(REPO / "loadtest" / "booking.lua"), url,
             "--", token_file.name, str(event), str(ticket),
         ]  # fmt: skip
@@ -247,6 +250,9 @@ class Mode:
     settings: tuple[tuple[str, str], ...] = ()
     instances: int = 1
     operators: bool = False  # Redis, SMTP delivery of every mail, the access log on (to a file)
+    # Attendees per client connection: with rate limits on, enough of them that none goes over
+    # its limit (300 bookings a minute), as in a real on-sale.
+    users_per_client: int = 1
     bare: bool = False  # loadtest/bare_server.py: the HTTP stack's ceiling, no Stampede at all
 
 
@@ -256,6 +262,7 @@ MODES = {
     "metrics-off": Mode(settings=(("METRICS", "off"),)),
     "operators": Mode(operators=True),
     "two-instances": Mode(instances=2, operators=True),
+    "rate-limits": Mode(settings=(("RATE_LIMITS", "on"),), operators=True, users_per_client=20),
     "per-request": Mode(batch_max=1),
 }
 
@@ -286,7 +293,7 @@ async def measure(
     dsn: str, name: str, clients: int, seconds: float, services: Services | None
 ) -> Run:
     mode = MODES[name]
-    event, ticket, tokens = await prepare(dsn, clients)
+    event, ticket, tokens = await prepare(dsn, clients * mode.users_per_client)
     settings = {"BOOKING_BATCH_MAX": str(mode.batch_max), **dict(mode.settings)}
     if mode.operators:
         assert services is not None
@@ -300,7 +307,9 @@ async def measure(
         cpu_before = sum(cpu_seconds(server.process.pid) for server in servers)
         if shutil.which("wrk"):
             load = combined(await asyncio.gather(*(
-                asyncio.to_thread(hammer_wrk, server.url, event, ticket, share, seconds)
+                asyncio.to_thread(
+                    hammer_wrk, server.url, event, ticket, share, seconds, clients // mode.instances
+                )
                 for server, share in zip(servers, shares, strict=True)
             )))  # fmt: skip
         else:
@@ -347,7 +356,7 @@ def ratios(runs: list[Run], levels: list[int]) -> str:
     lines = []
     for clients in levels:
         by_mode = {r.mode: r.per_second for r in runs if r.clients == clients}
-        for mode in ("batched", "operators", "two-instances"):
+        for mode in ("batched", "operators", "two-instances", "rate-limits"):
             if mode in by_mode and "ceiling" in by_mode:
                 ratio = by_mode[mode] / max(by_mode["ceiling"], 0.1)
                 lines.append(f"{clients:>4} clients: {mode} / ceiling = {ratio:.2f}")
@@ -375,7 +384,8 @@ def main() -> None:
         "--modes",
         default=",".join(MODES),
         help="which of ceiling (bare aiohttp), batched, metrics-off (batched, METRICS=off), "
-        "operators (Redis, SMTP, access log), two-instances, per-request to run",
+        "operators (Redis, SMTP, access log), two-instances, rate-limits (operators with "
+        "RATE_LIMITS=on), per-request to run",
     )
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "bench" / "booking.json")
     args = parser.parse_args()

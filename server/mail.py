@@ -14,7 +14,6 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -22,6 +21,7 @@ import asyncpg
 
 from server.booking.outcomes import Booked, Cancelled, Closed, Confirmed, Offered, Outcome, Settled
 from server.db import DATABASE_ERRORS, Queries
+from server.mime import compose
 
 __all__ = [
     "Mailer",
@@ -154,7 +154,7 @@ class Mailer:
             try:
                 for row in rows:
                     try:
-                        await client.send_message(self._message(row))
+                        await client.sendmail(self._sender, [row["recipient"]], self._message(row))
                     except REFUSED as exc:  # this mail only; the connection goes on
                         failed.append((row["id"], row["attempts"], repr(exc)))
                     else:
@@ -169,17 +169,12 @@ class Mailer:
             failed += [(r["id"], r["attempts"], repr(exc)) for r in rows if r["id"] not in done]
         return sent, failed, "smtp"
 
-    def _message(self, row: asyncpg.Record) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self._sender
-        message["To"] = row["recipient"]
-        message["Subject"] = row["subject"]
+    def _message(self, row: asyncpg.Record) -> bytes:
         # One id per outbox row: should a mail ever go out twice (SMTP accepted it, then the
         # database went away before it was marked sent), mail clients show it once.
         domain = self._sender.rpartition("@")[2] or "stampede.local"
-        message["Message-ID"] = f"<outbox-{row['id']}@{domain}>"
-        message.set_content(row["body"])
-        return message
+        message_id = f"<outbox-{row['id']}@{domain}>"
+        return compose(self._sender, row["recipient"], row["subject"], row["body"], message_id)
 
 
 @dataclass(frozen=True, slots=True)
