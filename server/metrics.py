@@ -71,14 +71,14 @@ class Metrics:
             "stampede_fanout_pass_duration_seconds", "One event's state written to its sockets",
             buckets=FANOUT_BUCKETS,
         )  # fmt: skip
-        self.webhook_deliveries = counter("stampede_webhook_deliveries", "Webhook posts", ["outcome"])
+        self.webhook_deliveries = counter("stampede_webhook_deliveries", "Webhooks", ["outcome"])
         self.outbox_backlog = gauge("stampede_outbox_backlog", "Undelivered outbox rows", ["kind"])
         self.outbox_oldest = gauge(
             "stampede_outbox_oldest_unsent_seconds", "Age of the oldest undelivered row", ["kind"]
         )
         self.websockets = gauge("stampede_websocket_connections", "Open websockets here")
         self.actors = gauge("stampede_event_actors", "Running event actors")
-        self.pool_connections = gauge("stampede_db_pool_connections", "DB pool connections", ["state"])
+        self.pool_connections = gauge("stampede_db_pool_connections", "DB pool", ["state"])
         self._http: dict[tuple[str, str, int], _HttpChildren] = {}
         self._outcomes = {name: self.bookings.labels(name) for name in BOOKING_OUTCOMES}
 
