@@ -1,11 +1,14 @@
-"""Stopping background tasks for good."""
+"""Stopping background tasks for good, and statements that must not be cut short."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
+from typing import TypeVar
 
-__all__ = ["cancel_all"]
+__all__ = ["cancel_all", "to_the_end"]
+
+T = TypeVar("T")
 
 
 async def cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
@@ -22,3 +25,21 @@ async def cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
     for task in every:  # retrieved: a task that failed earlier was logged by its own loop
         if not task.cancelled():
             task.exception()
+
+
+async def to_the_end(statement: Awaitable[T]) -> T:
+    """Await a statement to its end even if the caller is cancelled meanwhile (as many times
+    as it is), then let the cancellation through."""
+    running = asyncio.ensure_future(statement)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(running)
+        except asyncio.CancelledError:
+            if running.cancelled():
+                raise
+            cancelled = True
+            continue
+        if cancelled:
+            raise asyncio.CancelledError
+        return result

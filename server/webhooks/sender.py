@@ -25,6 +25,7 @@ import asyncpg
 import orjson
 
 from server.db import DATABASE_ERRORS, Queries
+from server.tasks import to_the_end
 from server.webhooks.urls import GuardedResolver, refused_literal
 
 __all__ = ["QUERIES", "WebhookSender", "signature"]
@@ -34,6 +35,7 @@ log = logging.getLogger("stampede.webhooks")
 QUERIES = ("claim_due_webhooks", "settle_webhooks", "release_webhooks")
 BATCH = 200
 POLL_SECONDS = 1.0
+REST_SECONDS = 0.25
 MAX_BACKOFF = 600.0
 USER_AGENT = "Stampede-Webhooks/1"
 
@@ -100,22 +102,31 @@ class WebhookSender:
                     posted = 0
                 if posted == BATCH:
                     continue
+                # Rounds at most every REST_SECONDS, as the mail sender's: every commit wakes
+                # it, and a claim per commit would add a statement to every batch.
+                await asyncio.sleep(REST_SECONDS)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                    async with asyncio.timeout(POLL_SECONDS - REST_SECONDS):
+                        await self._wake.wait()
                 self._wake.clear()
 
     async def deliver_due(self, session: aiohttp.ClientSession) -> int:
-        """Post each due delivery once; return how many were posted."""
-        lease = self._timeout * 3 + 30  # longer than a round can take
-        rows = await self._pool.fetch(self._q["claim_due_webhooks"], BATCH, lease)
+        """Post each due delivery once; return how many were posted. Stopped meanwhile, the
+        claim and the settling still run to their end, and what was not posted is released:
+        no delivery waits out a lease because an instance stopped."""
+        lease = self._timeout + 10  # longer than a round can take
+        claim = self._pool.fetch(self._q["claim_due_webhooks"], BATCH, lease)
+        rows = await to_the_end(claim)
         if not rows:
             return 0
         try:
             attempts = await asyncio.gather(*(self._post(session, row) for row in rows))
         except asyncio.CancelledError:  # shutting down: due again at once, for any instance
-            await self._pool.execute(self._q["release_webhooks"], [row["id"] for row in rows])
+            ids = [row["id"] for row in rows]
+            await to_the_end(self._pool.execute(self._q["release_webhooks"], ids))
             raise
-        await self._pool.execute(self._q["settle_webhooks"], attempts, self._retry_hours)
+        settle = self._pool.execute(self._q["settle_webhooks"], attempts, self._retry_hours)
+        await to_the_end(settle)
         return len(rows)
 
     async def _post(self, session: aiohttp.ClientSession, row: asyncpg.Record) -> Attempt:

@@ -1,11 +1,12 @@
 """``cancel_all`` ends a task even when a cancellation is swallowed (as Python 3.11's
-``asyncio.wait_for`` can when its inner future completes at the same moment)."""
+``asyncio.wait_for`` can when its inner future completes at the same moment); ``to_the_end``
+lets a statement finish however often its caller is cancelled."""
 
 from __future__ import annotations
 
 import asyncio
 
-from server.tasks import cancel_all
+from server.tasks import cancel_all, to_the_end
 
 
 async def test_a_swallowed_cancellation_is_repeated() -> None:
@@ -31,3 +32,21 @@ async def test_a_swallowed_cancellation_is_repeated() -> None:
     assert swallowed == 2
     assert tasks[0].cancelled()
     assert isinstance(tasks[1].exception(), RuntimeError)
+
+
+async def test_a_statement_runs_to_its_end_through_cancellations() -> None:
+    finished: list[str] = []
+
+    async def statement() -> str:
+        await asyncio.sleep(0.3)
+        finished.append("settled")
+        return "settled"
+
+    async def round_of_work() -> str:
+        return await to_the_end(statement())
+
+    task = asyncio.create_task(round_of_work())
+    await asyncio.sleep(0.05)
+    await cancel_all([task])  # cancels it every 0.2 s until it ends
+    assert finished == ["settled"]  # the statement was not cut short
+    assert task.cancelled()  # and the cancellation went through once it was done
