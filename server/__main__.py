@@ -28,7 +28,9 @@ from server.db import apply_migrations, describe_dsn
 from server.embedded.postgres import embedded_postgres
 from server.errors import FieldErrors, StartupError
 from server.logs import setup_logging
+from server.mail_process import MailProcess
 from server.superuser import PASSWORD_VARIABLE, ask, create_superuser
+from server.tasks import cancel_all
 
 log = logging.getLogger("stampede")
 
@@ -91,7 +93,8 @@ async def serve(config: Config, sock: socket.socket) -> None:
         # request has arrived: it is the slowloris guard as well as the keep-alive timeout.
         keepalive_timeout=config.idle_timeout,
     )
-    await runner.setup()
+    await runner.setup()  # the schema is up to date from here on
+    mail = MailProcess(config) if config.mail_in_own_process else None
     # Everything made at startup lives for good: keep it out of the collector's scans, and
     # collect the young generation less often (each request allocates many short-lived objects).
     gc.freeze()
@@ -100,13 +103,21 @@ async def serve(config: Config, sock: socket.socket) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    watching = None
     try:
+        if mail is not None:
+            mail.start()
+            watching = asyncio.create_task(mail.watch(), name="mail-process")
         await web.SockSite(runner, sock).start()
         log.info("Stampede listening on http://%s:%s", config.host, config.port)
         await stop.wait()
         log.info("shutting down")
     finally:
+        if watching is not None:
+            await cancel_all([watching])
         await runner.cleanup()
+        if mail is not None:
+            await asyncio.to_thread(mail.stop)
 
 
 async def migrate(config: Config) -> None:

@@ -60,7 +60,7 @@ from server.keys import (
     waitlist_key,
     webhook_sender_key,
 )
-from server.mail import Mailer, SmtpTarget
+from server.mail import Mailer
 from server.metrics import Metrics
 from server.operations import operations_context
 from server.purge import Purger
@@ -145,15 +145,7 @@ async def redis_context(app: web.Application) -> AsyncIterator[None]:
 async def services_context(app: web.Application) -> AsyncIterator[None]:
     """The services the handlers call."""
     config, pool, queries = app[config_key], app[pool_key], app[queries_key]
-    smtp = SmtpTarget.from_url(config.smtp_url) if config.smtp_url else None
-    mailer = Mailer(
-        pool,
-        queries,
-        config.mail_from,
-        smtp,
-        config.mail_retry_max_seconds,
-        config.outbox_lease_seconds,
-    )
+    mailer = Mailer.for_config(pool, queries, config)
     app[jwt_key_key] = resolve_jwt_key(config)
     app[queue_tokens_key] = tokens = QueueTokens(app[jwt_key_key])
     app[waiting_rooms_key] = WaitingRooms(pool, queries, tokens)
@@ -183,8 +175,9 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
 
 
 async def background_context(app: web.Application) -> AsyncIterator[None]:
-    """What runs in the background on every instance: the outbox sender, the purge, the
-    waiting rooms' admitter, the live reminders, and (with Redis) the user-cache listener."""
+    """What runs in the background on every instance: the purge, the waiting rooms' admitter,
+    the live reminders, (with Redis) the user-cache listener, and the outbox sender (unless it
+    has a process of its own)."""
     config, pool, queries, hub = app[config_key], app[pool_key], app[queries_key], app[hub_key]
     purger = Purger(
         pool,
@@ -200,13 +193,14 @@ async def background_context(app: web.Application) -> AsyncIterator[None]:
     )
     reminders = Reminders(pool, queries, hub, app[queue_tokens_key])
     background = [
-        asyncio.create_task(app[mailer_key].run(), name="outbox-sender"),
         asyncio.create_task(purger.run(), name="purge"),
         asyncio.create_task(admitting, name="admitter"),
         asyncio.create_task(reminders.run(), name="reminders"),
     ]
     if app[redis_key] is not None:
         background.append(asyncio.create_task(app[user_cache_key].listen(), name="user-changes"))
+    if not config.mail_in_own_process:  # else python -m server runs it (server/mail_process.py)
+        background.append(asyncio.create_task(app[mailer_key].run(), name="outbox-sender"))
     try:
         yield
     finally:

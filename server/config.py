@@ -66,6 +66,10 @@ class Config:
     admit_interval_ms: int = 250
     log_level: str = "INFO"
     log_format: str = "text"  # or json: one object per line
+    # Where the outbox's mail is sent from when SMTP_URL is set: "process", a process of its own
+    # next to the server's (so that building and sending mail never takes the booking path's
+    # event loop), or "inline", a task of the server's event loop.
+    mail_sender: str = "process"
     # /metrics (Prometheus): on by default; METRICS_TOKEN, when set, must come as a Bearer token.
     metrics: bool = True
     metrics_token: str | None = None
@@ -78,6 +82,11 @@ class Config:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def mail_in_own_process(self) -> bool:
+        """Whether ``python -m server`` sends the outbox's mail from a process of its own."""
+        return self.smtp_url is not None and self.mail_sender == "process"
 
     @property
     def base_url(self) -> str:
@@ -202,6 +211,7 @@ _VARIABLES: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("sweep_interval_ms", "SWEEP_INTERVAL_MS", _int_in(10, 60_000)),
     ("admit_interval_ms", "ADMIT_INTERVAL_MS", _int_in(10, 60_000)),
     ("log_format", "LOG_FORMAT", _choice(LOG_FORMATS)),
+    ("mail_sender", "MAIL_SENDER", _choice(("process", "inline"))),
     ("metrics", "METRICS", _on_off),
     ("metrics_token", "METRICS_TOKEN", str),
     ("webhooks_allow_private", "WEBHOOKS_ALLOW_PRIVATE", _on_off),

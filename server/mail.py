@@ -20,6 +20,7 @@ import aiosmtplib
 import asyncpg
 
 from server.booking.outcomes import Booked, Cancelled, Closed, Confirmed, Offered, Outcome, Settled
+from server.config import Config
 from server.db import DATABASE_ERRORS, Queries
 from server.mime import compose
 
@@ -101,6 +102,14 @@ class Mailer:
     ) -> None:
         """Add a mail inside the caller's transaction; call ``wake()`` after it commits."""
         await conn.execute(self._queries["enqueue_mail"], recipient, subject, body)
+
+    @classmethod
+    def for_config(cls, pool: asyncpg.Pool, queries: Queries, config: Config) -> Mailer:
+        smtp = SmtpTarget.from_url(config.smtp_url) if config.smtp_url else None
+        return cls(
+            pool, queries, config.mail_from, smtp, config.mail_retry_max_seconds,
+            config.outbox_lease_seconds,
+        )  # fmt: skip
 
     def wake(self) -> None:
         self._wake.set()

@@ -122,6 +122,7 @@ def config(database_url: str, tmp_path: Path) -> Config:
         rate_limits=False,
         db_pool_min=1,
         db_pool_max=5,
+        mail_sender="inline",  # the app's own task sends the mail the tests read
     )
 
 
