@@ -23,6 +23,7 @@ from server.booking.outcomes import Booked, Cancelled, Closed, Confirmed, Offere
 from server.config import Config
 from server.db import DATABASE_ERRORS, Queries
 from server.mime import compose
+from server.tasks import to_the_end
 
 __all__ = [
     "Mailer",
@@ -41,7 +42,7 @@ POLL_SECONDS = 1.0
 REST_SECONDS = 0.25
 SEND_TIMEOUT = 15.0
 REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException)
-QUERIES = ("enqueue_mail", "claim_due_mail", "settle_mail")
+QUERIES = ("enqueue_mail", "claim_due_mail", "settle_mail", "release_mail")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,11 +134,17 @@ class Mailer:
 
     async def deliver_due(self) -> int:
         """Try each due mail once; return how many were tried."""
-        rows = await self._pool.fetch(self._queries["claim_due_mail"], BATCH, self._lease)
+        claim = self._pool.fetch(self._queries["claim_due_mail"], BATCH, self._lease)
+        rows = await to_the_end(claim)
         if not rows:
             return 0
         rows = sorted(rows, key=lambda row: row["id"])
-        sent, failed, via = await self._deliver_all(rows)
+        try:
+            sent, failed, via = await self._deliver_all(rows)
+        except asyncio.CancelledError:  # stopping: due again at once rather than after the lease
+            ids = [row["id"] for row in rows]  # (one SMTP took meanwhile goes out twice, same id)
+            await to_the_end(self._pool.execute(self._queries["release_mail"], ids))
+            raise
         if failed:
             log.warning("outbox: %d mail(s) not sent (%s); will retry", len(failed), failed[0][2])
         ids = [*sent, *(mail_id for mail_id, _, _ in failed)]
@@ -145,7 +152,8 @@ class Mailer:
         delays = [0.0] * len(sent) + [
             float(min(2**attempts, self._max_backoff)) for _, attempts, _ in failed
         ]
-        await self._pool.execute(self._queries["settle_mail"], ids, errors, delays, via)
+        settle = self._pool.execute(self._queries["settle_mail"], ids, errors, delays, via)
+        await to_the_end(settle)
         return len(rows)
 
     async def _deliver_all(

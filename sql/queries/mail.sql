@@ -27,3 +27,8 @@ SET attempts = o.attempts + 1,
                            ELSE now() + make_interval(secs => r.delay) END
 FROM unnest($1::bigint[], $2::text[], $3::float8[]) AS r(id, error, delay)
 WHERE o.id = r.id;
+
+-- name: release_mail
+-- Mails a stopping sender had claimed and not settled: due again at once, for any sender.
+UPDATE outbox SET next_attempt_at = now()
+WHERE id = ANY ($1::bigint[]) AND sent_at IS NULL;

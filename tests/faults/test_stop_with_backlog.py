@@ -1,5 +1,6 @@
 """SIGTERM while the outbox sender works through a large backlog over SMTP: the server still
-stops at once, and the mails it did not send stay in the outbox for the next start. (A
+stops at once, and the mails it did not send stay in the outbox, due at once, for the next
+start (the round in flight is released, not left to its lease). (A
 benchmark run once saw a server go on sending for minutes after SIGTERM: a cancellation lost
 in aiosmtplib's ``wait_for``, a race this test cannot force; tests/unit/test_tasks.py shows the
 repeated cancellation that ends it.)"""
@@ -44,6 +45,11 @@ async def test_sigterm_stops_the_server_mid_backlog(database_url: str) -> None:
         assert time.monotonic() - started < 5
         unsent = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
         assert 0 < unsent < BACKLOG  # what it did not get to waits for the next start
+        leased = await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE sent_at IS NULL "
+            "AND next_attempt_at > now() + interval '10 seconds'"
+        )
+        assert leased == 0  # none waits out a lease: the round in flight was released
     finally:
         server.close()
         sink.stop()
