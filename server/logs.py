@@ -40,6 +40,14 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class _HandOver(logging.handlers.QueueHandler):
+    """Hands each record over as it is: formatting (the message, a traceback) happens in the
+    writer thread, not on the event loop (the stock handler formats first, for pickling)."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
 def setup_logging(level: str, log_format: str) -> None:
     """Route every record through a queue to one stderr writer thread (stopped at exit)."""
     handler = logging.StreamHandler(sys.stderr)
@@ -49,7 +57,7 @@ def setup_logging(level: str, log_format: str) -> None:
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     listener = logging.handlers.QueueListener(records, handler, respect_handler_level=True)
     root = logging.getLogger()
-    root.handlers[:] = [logging.handlers.QueueHandler(records)]
+    root.handlers[:] = [_HandOver(records)]
     root.setLevel(level)
     listener.start()
     atexit.register(listener.stop)
