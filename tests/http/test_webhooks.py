@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -273,3 +274,19 @@ async def test_a_delivery_never_connects_to_a_private_address(
     assert (delivery["status_code"], delivery["delivered_at"]) == (None, None)
     assert "non-public" in delivery["last_error"]
     assert receiver.posts == []
+
+
+async def test_a_slow_endpoint_never_slows_bookings(local: Api, receiver: Receiver) -> None:
+    receiver.delay = 5.0  # each post takes 5 s to answer
+    owner, fan = await local.organizer(), await local.attendee()
+    event = await local.event(owner, total_capacity=20)
+    ticket = await local.ticket_type(owner, event["id"], quantity_available=20)
+    await _register(local, owner, url=receiver.url + "/slow", events=["booking.created"])
+    took = []
+    for _ in range(10):
+        started = time.monotonic()
+        await _book(local, fan, event, ticket, 1)
+        took.append(time.monotonic() - started)
+    await receiver.wait_for(1, answered=False)  # posts are in flight meanwhile
+    assert max(took) < 1.0, took
+    assert sum(took) < receiver.delay  # all ten booked before the first post could be answered

@@ -41,6 +41,7 @@ class Receiver:
     """``answer(post_number_for_this_delivery_id) -> status``; by default 200."""
 
     answer: Callable[[int], int] = lambda _n: 200
+    delay: float = 0.0  # seconds before each answer (a slow endpoint)
     posts: list[Post] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     url: str = ""
@@ -67,6 +68,7 @@ class Receiver:
         status = self.answer(seen + 1)
         self.posts.append(Post(request.path, body, dict(request.headers), status))
         self.arrived.set()
+        await asyncio.sleep(self.delay)
         if 300 <= status < 400:
             return web.Response(status=status, headers={"Location": self.url + "/elsewhere"})
         return web.Response(status=status, text="ok" if status < 300 else "no")
