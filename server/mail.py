@@ -23,7 +23,7 @@ from server.booking.outcomes import Booked, Cancelled, Closed, Confirmed, Offere
 from server.config import Config
 from server.db import DATABASE_ERRORS, Queries
 from server.mime import compose
-from server.tasks import to_the_end
+from server.tasks import finish
 
 __all__ = [
     "Mailer",
@@ -134,16 +134,19 @@ class Mailer:
 
     async def deliver_due(self) -> int:
         """Try each due mail once; return how many were tried."""
-        claim = self._pool.fetch(self._queries["claim_due_mail"], BATCH, self._lease)
-        rows = await to_the_end(claim)
+        rows, stopping = await finish(
+            self._pool.fetch(self._queries["claim_due_mail"], BATCH, self._lease)
+        )
+        if stopping:
+            await self._release(rows)
+            raise asyncio.CancelledError
         if not rows:
             return 0
         rows = sorted(rows, key=lambda row: row["id"])
         try:
             sent, failed, via = await self._deliver_all(rows)
-        except asyncio.CancelledError:  # stopping: due again at once rather than after the lease
-            ids = [row["id"] for row in rows]  # (one SMTP took meanwhile goes out twice, same id)
-            await to_the_end(self._pool.execute(self._queries["release_mail"], ids))
+        except asyncio.CancelledError:
+            await self._release(rows)
             raise
         if failed:
             log.warning("outbox: %d mail(s) not sent (%s); will retry", len(failed), failed[0][2])
@@ -153,8 +156,16 @@ class Mailer:
             float(min(2**attempts, self._max_backoff)) for _, attempts, _ in failed
         ]
         settle = self._pool.execute(self._queries["settle_mail"], ids, errors, delays, via)
-        await to_the_end(settle)
+        if (await finish(settle)).stopping:
+            raise asyncio.CancelledError
         return len(rows)
+
+    async def _release(self, rows: list[asyncpg.Record]) -> None:
+        """Stopping: the claimed mails are due again at once rather than after the lease (one
+        that SMTP took meanwhile goes out twice, with the same Message-ID)."""
+        if rows:
+            ids = [row["id"] for row in rows]
+            await finish(self._pool.execute(self._queries["release_mail"], ids))
 
     async def _deliver_all(
         self, rows: list[asyncpg.Record]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable
-from typing import TypeVar
+from typing import Generic, NamedTuple, TypeVar
 
-__all__ = ["cancel_all", "to_the_end"]
+__all__ = ["Finished", "cancel_all", "finish"]
 
 T = TypeVar("T")
 
@@ -27,19 +27,21 @@ async def cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
             task.exception()
 
 
-async def to_the_end(statement: Awaitable[T]) -> T:
+class Finished(NamedTuple, Generic[T]):
+    result: T
+    stopping: bool  # the caller was cancelled meanwhile: it should stop once it has tidied up
+
+
+async def finish(statement: Awaitable[T]) -> Finished[T]:
     """Await a statement to its end even if the caller is cancelled meanwhile (as many times
-    as it is), then let the cancellation through."""
+    as it is), and say whether it was: the caller then tidies up (say, gives back the rows a
+    claim just took) and raises ``CancelledError`` itself."""
     running = asyncio.ensure_future(statement)
-    cancelled = False
+    stopping = False
     while True:
         try:
-            result = await asyncio.shield(running)
+            return Finished(await asyncio.shield(running), stopping)
         except asyncio.CancelledError:
             if running.cancelled():
                 raise
-            cancelled = True
-            continue
-        if cancelled:
-            raise asyncio.CancelledError
-        return result
+            stopping = True

@@ -25,7 +25,7 @@ import asyncpg
 import orjson
 
 from server.db import DATABASE_ERRORS, Queries
-from server.tasks import to_the_end
+from server.tasks import finish
 from server.webhooks.urls import GuardedResolver, refused_literal
 
 __all__ = ["QUERIES", "WebhookSender", "signature"]
@@ -115,19 +115,27 @@ class WebhookSender:
         claim and the settling still run to their end, and what was not posted is released:
         no delivery waits out a lease because an instance stopped."""
         lease = self._timeout + 10  # longer than a round can take
-        claim = self._pool.fetch(self._q["claim_due_webhooks"], BATCH, lease)
-        rows = await to_the_end(claim)
+        rows, stopping = await finish(self._pool.fetch(self._q["claim_due_webhooks"], BATCH, lease))
+        if stopping:
+            await self._release(rows)
+            raise asyncio.CancelledError
         if not rows:
             return 0
         try:
             attempts = await asyncio.gather(*(self._post(session, row) for row in rows))
-        except asyncio.CancelledError:  # shutting down: due again at once, for any instance
-            ids = [row["id"] for row in rows]
-            await to_the_end(self._pool.execute(self._q["release_webhooks"], ids))
+        except asyncio.CancelledError:
+            await self._release(rows)
             raise
         settle = self._pool.execute(self._q["settle_webhooks"], attempts, self._retry_hours)
-        await to_the_end(settle)
+        if (await finish(settle)).stopping:
+            raise asyncio.CancelledError
         return len(rows)
+
+    async def _release(self, rows: list[asyncpg.Record]) -> None:
+        """Stopping: the claimed deliveries are due again at once, for any instance."""
+        if rows:
+            ids = [row["id"] for row in rows]
+            await finish(self._pool.execute(self._q["release_webhooks"], ids))
 
     async def _post(self, session: aiohttp.ClientSession, row: asyncpg.Record) -> Attempt:
         body = orjson.dumps(

@@ -1,12 +1,12 @@
 """``cancel_all`` ends a task even when a cancellation is swallowed (as Python 3.11's
-``asyncio.wait_for`` can when its inner future completes at the same moment); ``to_the_end``
-lets a statement finish however often its caller is cancelled."""
+``asyncio.wait_for`` can when its inner future completes at the same moment); ``finish`` lets
+a statement finish however often its caller is cancelled, and says that it was."""
 
 from __future__ import annotations
 
 import asyncio
 
-from server.tasks import cancel_all, to_the_end
+from server.tasks import cancel_all, finish
 
 
 async def test_a_swallowed_cancellation_is_repeated() -> None:
@@ -42,11 +42,18 @@ async def test_a_statement_runs_to_its_end_through_cancellations() -> None:
         finished.append("settled")
         return "settled"
 
+    tidied: list[str] = []
+
     async def round_of_work() -> str:
-        return await to_the_end(statement())
+        result, stopping = await finish(statement())
+        if stopping:
+            tidied.append(result)  # say, give back what a claim just took
+            raise asyncio.CancelledError
+        return result
 
     task = asyncio.create_task(round_of_work())
     await asyncio.sleep(0.05)
     await cancel_all([task])  # cancels it every 0.2 s until it ends
     assert finished == ["settled"]  # the statement was not cut short
+    assert tidied == ["settled"]  # its result was there to tidy up with
     assert task.cancelled()  # and the cancellation went through once it was done
