@@ -52,10 +52,13 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
     finally:
         seconds = time.perf_counter() - started
         metrics = request.app.get(metrics_key)
-        if metrics is not None:
-            metrics.request(route_of(request), request.method, status, seconds)
-        if access_log.isEnabledFor(logging.INFO):
-            _log_request(request, request_id, status, seconds)
+        logged = access_log.isEnabledFor(logging.INFO)
+        if metrics is not None or logged:
+            route = route_of(request)
+            if metrics is not None:
+                metrics.request(route, request.method, status, seconds)
+            if logged:
+                _log_request(request, request_id, route, status, seconds)
 
 
 def route_of(request: web.Request) -> str:
@@ -66,11 +69,13 @@ def route_of(request: web.Request) -> str:
     return resource.canonical.rstrip("/") or "/"
 
 
-def _log_request(request: web.Request, request_id: str, status: int, seconds: float) -> None:
+def _log_request(
+    request: web.Request, request_id: str, route: str, status: int, seconds: float
+) -> None:
     """One line per request; its fields also as record attributes (``LOG_FORMAT=json``)."""
     user = current_user(request)
     fields = {
-        "request_id": request_id, "method": request.method, "route": route_of(request),
+        "request_id": request_id, "method": request.method, "route": route,
         "path": request.path, "status": status, "duration_ms": round(seconds * 1000, 2),
         "user_id": user.id if user is not None else None,
     }  # fmt: skip
