@@ -10,7 +10,6 @@ server accepted it; one whose sender died mid-send is due again once its lease i
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,9 +20,9 @@ import asyncpg
 
 from server.booking.outcomes import Booked, Cancelled, Closed, Confirmed, Offered, Outcome, Settled
 from server.config import Config
-from server.db import DATABASE_ERRORS, Queries
+from server.db import Queries
 from server.mime import compose
-from server.tasks import finish
+from server.outbox import leased_round, run_rounds
 
 __all__ = [
     "Mailer",
@@ -38,8 +37,8 @@ log = logging.getLogger("stampede.mail")
 
 BATCH = 500
 CONNECTIONS = 4  # SMTP connections a round uses at once
-POLL_SECONDS = 1.0
-REST_SECONDS = 0.25
+# A round's outcome: ids accepted, (id, attempts, error) of each failure, how they went.
+Delivered = tuple[list[int], list[tuple[int, int, str]], str]
 SEND_TIMEOUT = 15.0
 REFUSED = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException)
 QUERIES = ("enqueue_mail", "claim_due_mail", "settle_mail", "release_mail")
@@ -117,37 +116,15 @@ class Mailer:
 
     async def run(self) -> None:
         """Deliver due mail until cancelled."""
-        while True:
-            try:
-                delivered = await self.deliver_due()
-            except DATABASE_ERRORS as exc:
-                log.warning("outbox: cannot reach the database (%r); retrying", exc)
-                delivered = 0
-            if delivered == BATCH:
-                continue
-            # Rounds at most every REST_SECONDS: under a booking storm every commit wakes the
-            # sender, and a round per commit would double the database's transactions.
-            await asyncio.sleep(REST_SECONDS)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS - REST_SECONDS)
-            self._wake.clear()
+        await run_rounds(self.deliver_due, BATCH, self._wake, "outbox")
 
     async def deliver_due(self) -> int:
-        """Try each due mail once; return how many were tried."""
-        rows, stopping = await finish(
-            self._pool.fetch(self._queries["claim_due_mail"], BATCH, self._lease)
-        )
-        if stopping:
-            await self._release(rows)
-            raise asyncio.CancelledError
-        if not rows:
-            return 0
-        rows = sorted(rows, key=lambda row: row["id"])
-        try:
-            sent, failed, via = await self._deliver_all(rows)
-        except asyncio.CancelledError:
-            await self._release(rows)
-            raise
+        """Try each due mail once (a round: ``server/outbox.py``); return how many."""
+        claim = self._pool.fetch(self._queries["claim_due_mail"], BATCH, self._lease)
+        return await leased_round(claim, self._deliver_all, self._settle, self._release)
+
+    async def _settle(self, rows: list[asyncpg.Record], result: Delivered) -> None:
+        sent, failed, via = result
         if failed:
             log.warning("outbox: %d mail(s) not sent (%s); will retry", len(failed), failed[0][2])
         ids = [*sent, *(mail_id for mail_id, _, _ in failed)]
@@ -155,22 +132,17 @@ class Mailer:
         delays = [0.0] * len(sent) + [
             float(min(2**attempts, self._max_backoff)) for _, attempts, _ in failed
         ]
-        settle = self._pool.execute(self._queries["settle_mail"], ids, errors, delays, via)
-        if (await finish(settle)).stopping:
-            raise asyncio.CancelledError
-        return len(rows)
+        await self._pool.execute(self._queries["settle_mail"], ids, errors, delays, via)
 
     async def _release(self, rows: list[asyncpg.Record]) -> None:
         """Stopping: the claimed mails are due again at once rather than after the lease (one
         that SMTP took meanwhile goes out twice, with the same Message-ID)."""
-        if rows:
-            ids = [row["id"] for row in rows]
-            await finish(self._pool.execute(self._queries["release_mail"], ids))
+        ids = [row["id"] for row in rows]
+        await self._pool.execute(self._queries["release_mail"], ids)
 
-    async def _deliver_all(
-        self, rows: list[asyncpg.Record]
-    ) -> tuple[list[int], list[tuple[int, int, str]], str]:
-        """(ids accepted, (id, attempts, error) of each failure, how they went)."""
+    async def _deliver_all(self, rows: list[asyncpg.Record]) -> Delivered:
+        """(ids accepted, (id, attempts, error) of each failure, how they went), in id order."""
+        rows = sorted(rows, key=lambda row: row["id"])
         if self._smtp is None:
             for row in rows:  # SMTP_URL is unset: the log and the outbox table are the mailbox
                 log.info("mail to %s: %s\n%s", row["recipient"], row["subject"], row["body"])

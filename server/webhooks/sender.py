@@ -12,7 +12,7 @@ waits for them: a slow or dead endpoint only delays its own deliveries.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -24,8 +24,8 @@ import aiohttp
 import asyncpg
 import orjson
 
-from server.db import DATABASE_ERRORS, Queries
-from server.tasks import finish
+from server.db import Queries
+from server.outbox import leased_round, run_rounds
 from server.webhooks.urls import GuardedResolver, refused_literal
 
 __all__ = ["QUERIES", "WebhookSender", "signature"]
@@ -34,8 +34,6 @@ log = logging.getLogger("stampede.webhooks")
 
 QUERIES = ("claim_due_webhooks", "settle_webhooks", "release_webhooks")
 BATCH = 200
-POLL_SECONDS = 1.0
-REST_SECONDS = 0.25
 MAX_BACKOFF = 600.0
 USER_AGENT = "Stampede-Webhooks/1"
 
@@ -94,48 +92,26 @@ class WebhookSender:
         async with aiohttp.ClientSession(
             connector=connector, timeout=timeout, headers={"User-Agent": USER_AGENT}
         ) as session:
-            while True:
-                try:
-                    posted = await self.deliver_due(session)
-                except DATABASE_ERRORS as exc:
-                    log.warning("webhooks: cannot reach the database (%r); retrying", exc)
-                    posted = 0
-                if posted == BATCH:
-                    continue
-                # Rounds at most every REST_SECONDS, as the mail sender's: every commit wakes
-                # it, and a claim per commit would add a statement to every batch.
-                await asyncio.sleep(REST_SECONDS)
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(POLL_SECONDS - REST_SECONDS):
-                        await self._wake.wait()
-                self._wake.clear()
+            await run_rounds(
+                functools.partial(self.deliver_due, session), BATCH, self._wake, "webhooks"
+            )
 
     async def deliver_due(self, session: aiohttp.ClientSession) -> int:
-        """Post each due delivery once; return how many were posted. Stopped meanwhile, the
-        claim and the settling still run to their end, and what was not posted is released:
-        no delivery waits out a lease because an instance stopped."""
+        """Post each due delivery once (a round: ``server/outbox.py``); return how many."""
         lease = self._timeout + 10  # longer than a round can take
-        rows, stopping = await finish(self._pool.fetch(self._q["claim_due_webhooks"], BATCH, lease))
-        if stopping:
-            await self._release(rows)
-            raise asyncio.CancelledError
-        if not rows:
-            return 0
-        try:
-            attempts = await asyncio.gather(*(self._post(session, row) for row in rows))
-        except asyncio.CancelledError:
-            await self._release(rows)
-            raise
-        settle = self._pool.execute(self._q["settle_webhooks"], attempts, self._retry_hours)
-        if (await finish(settle)).stopping:
-            raise asyncio.CancelledError
-        return len(rows)
+        claim = self._pool.fetch(self._q["claim_due_webhooks"], BATCH, lease)
+
+        async def post_all(rows: list[asyncpg.Record]) -> list[Attempt]:
+            return await asyncio.gather(*(self._post(session, row) for row in rows))
+
+        return await leased_round(claim, post_all, self._settle, self._release)
+
+    async def _settle(self, rows: list[asyncpg.Record], attempts: list[Attempt]) -> None:
+        await self._pool.execute(self._q["settle_webhooks"], attempts, self._retry_hours)
 
     async def _release(self, rows: list[asyncpg.Record]) -> None:
         """Stopping: the claimed deliveries are due again at once, for any instance."""
-        if rows:
-            ids = [row["id"] for row in rows]
-            await finish(self._pool.execute(self._q["release_webhooks"], ids))
+        await self._pool.execute(self._q["release_webhooks"], [row["id"] for row in rows])
 
     async def _post(self, session: aiohttp.ClientSession, row: asyncpg.Record) -> Attempt:
         body = orjson.dumps(
