@@ -151,7 +151,7 @@ async def services_context(app: web.Application) -> AsyncIterator[None]:
     app[waiting_rooms_key] = WaitingRooms(pool, queries, tokens)
     app[mailer_key] = mailer
     app[limiter_key] = RateLimiter(app[redis_key], enabled=config.rate_limits)
-    app[user_cache_key] = UserCache(app[redis_key])
+    app[user_cache_key] = UserCache(app[redis_key], load=auth.users_loader(pool, queries))
     app[accounts_key] = Accounts(
         pool, queries, config, app[jwt_key_key], mailer, app[user_cache_key]
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from server.db import Queries
 from server.errors import PermissionDenied, Unauthorized
 from server.keys import jwt_key_key, pool_key, queries_key, user_cache_key
 from server.tokens import decode_token
@@ -22,9 +25,10 @@ __all__ = [
     "require_role",
     "require_user",
     "user_for_token",
+    "users_loader",
 ]
 
-QUERIES = ("user_by_id",)
+QUERIES = ("user_by_id", "users_by_ids")
 # Stampede's own routes that need no token: they ignore an Authorization header (a browser
 # may send a stale one to a page or a websocket).
 TOKENLESS = ("/api/health", "/api/schema", "/api/docs")
@@ -61,14 +65,17 @@ async def load_user(app: web.Application, user_id: int) -> User | None:
     return User.from_row(row) if row else None
 
 
-async def _cached_user(app: web.Application, user_id: int) -> User | None:
-    cache = app[user_cache_key]
-    user = cache.get(user_id)
-    if user is None:
-        user = await load_user(app, user_id)
-        if user is not None:
-            cache.put(user)
-    return user
+def users_loader(
+    pool: asyncpg.Pool, queries: Queries
+) -> Callable[[Sequence[int]], Awaitable[list[User | None]]]:
+    """Users by id, fresh from the database, in one query (``None`` for one that is gone)."""
+
+    async def load(user_ids: Sequence[int]) -> list[User | None]:
+        rows = await pool.fetch(queries["users_by_ids"], list(set(user_ids)))
+        found = {row["id"]: User.from_row(row) for row in rows}
+        return [found.get(user_id) for user_id in user_ids]
+
+    return load
 
 
 async def _authenticate(request: web.Request, header: str) -> User | None:
@@ -90,7 +97,7 @@ async def user_for_token(app: web.Application, token: str) -> User:
         user_id, issued_at = decode_token(app[jwt_key_key], token, "access")
     except ValueError as exc:
         raise TokenInvalid(str(exc)) from None
-    user = await _cached_user(app, user_id)
+    user = await app[user_cache_key].user(user_id)
     if user is None:
         raise Unauthorized("User not found", code="user_not_found")
     if not user.is_active:

@@ -2,6 +2,10 @@
 SELECT id, username, email, role, first_name, last_name, is_active, tokens_valid_after, password_hash
 FROM users WHERE id = $1;
 
+-- name: users_by_ids
+SELECT id, username, email, role, first_name, last_name, is_active, tokens_valid_after, password_hash
+FROM users WHERE id = ANY ($1::bigint[]);
+
 -- name: user_by_username
 SELECT id, username, email, role, first_name, last_name, is_active, tokens_valid_after, password_hash
 FROM users WHERE username = $1;

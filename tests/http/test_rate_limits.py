@@ -118,3 +118,23 @@ async def test_without_redis_the_limits_still_hold_in_memory() -> None:
             await limiter.check(limit, "k")
     finally:
         await gone.aclose()
+
+
+async def test_concurrent_requests_are_counted_exactly_in_few_redis_calls(
+    private_redis: RedisServer,
+) -> None:
+    redis = Redis.from_url(private_redis.url)
+    limiter = RateLimiter(redis)
+    limit = Limit("wave", 30, 60)
+    try:
+        results = await asyncio.gather(
+            *(limiter.check(limit, "fan") for _ in range(50)), return_exceptions=True
+        )
+        assert sum(isinstance(r, Throttled) for r in results) == 20  # 30 allowed, none lost
+        assert [r for r in results if not isinstance(r, Throttled | None)] == []
+        calls = (await redis.info("commandstats"))["cmdstat_evalsha"]["calls"]
+        assert calls <= 2  # the wave went together, not a round trip each
+        [key] = await redis.keys("stampede:ratelimit:wave:*")
+        assert 0 < await redis.ttl(key) <= 61  # a window's key still expires
+    finally:
+        await redis.aclose()
