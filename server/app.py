@@ -29,13 +29,12 @@ from server.actors.registry import ActorRegistry
 from server.actors.sweeper import sweep
 from server.actors.transaction import BatchRunner
 from server.admin import Admin
-from server.auth import auth_middleware
 from server.bookings import Bookings
 from server.config import Config
 from server.db import Queries, apply_migrations, connect_pool
 from server.errors import StartupError
 from server.events import Events
-from server.http.middleware import error_middleware, request_log_middleware
+from server.http.middleware import request_middleware
 from server.http.routes import setup_routes
 from server.keys import (
     accounts_key,
@@ -273,7 +272,7 @@ def tell_admitted(hub: Hub, metrics: Metrics | None, admitted: Admitted) -> None
 
 def create_app(config: Config) -> web.Application:
     app = web.Application(
-        middlewares=[request_log_middleware, error_middleware, auth_middleware],
+        middlewares=[request_middleware],
         client_max_size=config.max_body_bytes,
     )
     app[config_key] = config

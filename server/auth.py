@@ -1,4 +1,4 @@
-"""The middleware that authenticates requests by their Bearer token, and the role checks."""
+"""Requests authenticated by their Bearer token (``authenticate``), and the role checks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from server.db import Queries
 from server.errors import PermissionDenied, Unauthorized
@@ -18,7 +17,7 @@ from server.users import User
 __all__ = [
     "QUERIES",
     "TokenInvalid",
-    "auth_middleware",
+    "authenticate",
     "current_user",
     "load_user",
     "reads_tokens",
@@ -107,16 +106,14 @@ async def user_for_token(app: web.Application, token: str) -> User:
     return user
 
 
-@web.middleware
-async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Authenticate a Bearer token when one is sent to a route that reads it: a bad one is 401."""
+async def authenticate(request: web.Request) -> None:
+    """Authenticate a Bearer token when one is sent to a route that reads it: a bad one is 401
+    (Unauthorized, raised); unknown routes stay 404/405."""
     header = request.headers.get("Authorization")
-    # Unknown routes stay 404/405.
     if header and reads_tokens(request.path) and request.match_info.http_exception is None:
         user = await _authenticate(request, header)
         if user is not None:
             request[user_key] = user
-    return await handler(request)
 
 
 def current_user(request: web.Request) -> User | None:

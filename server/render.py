@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,6 +32,9 @@ BOOKING_FIELDS = tuple(f for f in BookingOut.model_fields if f not in ("items", 
 ENTRY_FIELDS = tuple(WaitlistEntryOut.model_fields)
 
 
+# Both are pure and hot (every booking's answer); a batch's bookings share their moment and
+# an event's prices are few, so each is rendered once.
+@functools.lru_cache(maxsize=4096)
 def iso(moment: datetime | None) -> str | None:
     """DRF's format: ISO 8601 in UTC, ``Z`` for the zone, microseconds only when present."""
     if moment is None:
@@ -39,6 +43,7 @@ def iso(moment: datetime | None) -> str | None:
     return text.removesuffix("+00:00") + "Z"
 
 
+@functools.lru_cache(maxsize=4096)
 def money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
@@ -100,7 +105,7 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
             "id": item.id,
             "ticket_type_name": item.ticket_type_name,
             "quantity": item.quantity,
-            "price_at_booking": f"{item.price:.2f}",
+            "price_at_booking": money(item.price),
         }
         for item in receipt.items
     ]
@@ -116,5 +121,5 @@ def receipt_json(receipt: Receipt) -> dict[str, Any]:
         "cancelled_at": None,
         "expires_at": iso(receipt.expires_at),
         "items": items,
-        "total_price": f"{receipt.total:.2f}",
+        "total_price": money(receipt.total),
     }

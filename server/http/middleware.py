@@ -1,4 +1,9 @@
-"""The middlewares: request ids with one log line per request, and the one JSON error shape."""
+"""The one middleware every request passes: its id, its Bearer token's user, every failure in
+the one JSON error shape, then its metrics and its access-log line.
+
+One middleware rather than three: each layer is a coroutine frame that every request enters and
+every resumption of its handler (the actor's answer, the body's arrival) passes through again.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,13 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from server.auth import current_user
+from server.auth import authenticate, current_user
 from server.db import DATABASE_GONE
 from server.errors import ApiError
 from server.jsonio import json_response
 from server.keys import config_key, metrics_key
 
-__all__ = [
-    "REQUEST_ID_HEADER", "error_middleware", "request_id_key", "request_log_middleware", "route_of",
-]  # fmt: skip
+__all__ = ["REQUEST_ID_HEADER", "request_id_key", "request_middleware", "route_of"]
 
 access_log = logging.getLogger("stampede.access")
 log = logging.getLogger("stampede.errors")
@@ -35,14 +38,23 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 @web.middleware
-async def request_log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def request_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer the request (see the module's docstring); never raises but for a redirect
+    or a cancellation."""
     incoming = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = incoming if _SAFE_ID.match(incoming) else f"{_ID_PREFIX}{next(_id_counter):010x}"
     request[request_id_key] = request_id
     started = time.perf_counter()
     status = 500
     try:
-        response = await handler(request)
+        try:
+            # PostgreSQL text cannot hold NUL; no filter needs it.
+            if "\x00" in request.query_string:
+                raise ApiError("Null characters are not allowed.", code="invalid_query")
+            await authenticate(request)
+            response = await handler(request)
+        except Exception as exc:
+            response = _error_response(exc, request)
         status = response.status
         if not response.prepared:
             response.headers[REQUEST_ID_HEADER] = request_id
@@ -50,15 +62,19 @@ async def request_log_middleware(request: web.Request, handler: Handler) -> web.
             response.headers["X-Content-Type-Options"] = "nosniff"
         return response
     finally:
-        seconds = time.perf_counter() - started
-        metrics = request.app.get(metrics_key)
-        logged = access_log.isEnabledFor(logging.INFO)
-        if metrics is not None or logged:
-            route = route_of(request)
-            if metrics is not None:
-                metrics.request(route, request.method, status, seconds)
-            if logged:
-                _log_request(request, request_id, route, status, seconds)
+        _observe(request, request_id, status, time.perf_counter() - started)
+
+
+def _observe(request: web.Request, request_id: str, status: int, seconds: float) -> None:
+    """The request's metrics and access-log line (when either is on)."""
+    metrics = request.app.get(metrics_key)
+    logged = access_log.isEnabledFor(logging.INFO)
+    if metrics is not None or logged:
+        route = route_of(request)
+        if metrics is not None:
+            metrics.request(route, request.method, status, seconds)
+        if logged:
+            _log_request(request, request_id, route, status, seconds)
 
 
 def route_of(request: web.Request) -> str:
@@ -104,27 +120,22 @@ def _from_http_exception(exc: web.HTTPException, request: web.Request) -> web.Re
     return json_response({"detail": detail, "code": code}, status=exc.status, headers=headers)
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer every failure as JSON; log unexpected ones with their traceback, show none."""
-    try:
-        if "\x00" in request.query_string:  # PostgreSQL text cannot hold NUL; no filter needs it
-            raise ApiError("Null characters are not allowed.", code="invalid_query")
-        return await handler(request)
-    except ApiError as exc:
+def _error_response(exc: Exception, request: web.Request) -> web.StreamResponse:
+    """Every failure as JSON; unexpected ones logged with their traceback, shown to nobody.
+    A redirect (an HTTPException below 400) is raised again, for aiohttp to send."""
+    if isinstance(exc, ApiError):
         return json_response(exc.body(), status=exc.status, headers=exc.headers)
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         return _from_http_exception(exc, request)
-    except DATABASE_GONE as exc:
+    if isinstance(exc, DATABASE_GONE):
         log.warning("database unavailable on %s %s: %r", request.method, request.path, exc)
         body = {
             "detail": "The database is unavailable; retry shortly.",
             "code": "database_unavailable",
         }
         return json_response(body, status=503, headers={"Retry-After": "1"})
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        body = {"detail": "Internal server error.", "code": "internal_error"}
-        return json_response(body, status=500)
+    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    body = {"detail": "Internal server error.", "code": "internal_error"}
+    return json_response(body, status=500)
