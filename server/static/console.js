@@ -61,5 +61,5 @@ window.Console = (() => {
     return node;
   };
 
-  return { $, call, signIn, make };
+  return { $, call, signIn, make, token: () => access };
 })();

@@ -1,26 +1,18 @@
 // The waiting room's page: sign in, join, watch one's place move live, book once admitted.
+// Signing in and calling the API are console.js's, shared with the consoles.
 "use strict";
 
 (() => {
+  const { $, call, signIn, token } = Console;
   const match = location.pathname.match(/\/events\/(\d+)\/queue\/?$/);
   const eventId = match ? Number(match[1]) : null;
-  const $ = (id) => document.getElementById(id);
   const api = `/api/events/${eventId}`;
-  let access = sessionStorage.getItem("stampede-access");
   let admission = null; // {queue_token, admitted_until} once admitted
   let socket = null;
 
   const showConnection = (state, text) => {
     $("connection").className = `connection ${state}`;
     $("connection").textContent = text;
-  };
-
-  const call = async (path, options = {}) => {
-    const headers = { "Content-Type": "application/json", ...(options.headers || {}) };
-    if (access) headers.Authorization = `Bearer ${access}`;
-    const response = await fetch(path, { ...options, headers });
-    const body = response.status === 204 ? null : await response.json();
-    return { status: response.status, body };
   };
 
   const minutes = (seconds) =>
@@ -64,7 +56,7 @@
   const listen = () => {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/ws`);
-    socket.onopen = () => socket.send(JSON.stringify({ op: "auth", token: access }));
+    socket.onopen = () => socket.send(JSON.stringify({ op: "auth", token: token() }));
     socket.onmessage = (message) => {
       const data = JSON.parse(message.data);
       if (data.type === "authenticated") showConnection("live", "live");
@@ -80,26 +72,9 @@
   };
 
   const start = async () => {
-    $("signin").hidden = true;
     await refresh();
     listen();
   };
-
-  $("signin").addEventListener("submit", async (submitted) => {
-    submitted.preventDefault();
-    const credentials = { username: $("username").value, password: $("password").value };
-    const { status, body } = await call("/api/auth/login/", {
-      method: "POST", body: JSON.stringify(credentials),
-    });
-    if (status !== 200) {
-      $("result").textContent = body.detail || "Could not sign in.";
-      return;
-    }
-    access = body.access;
-    sessionStorage.setItem("stampede-access", access);
-    $("result").textContent = "";
-    start();
-  });
 
   $("join").addEventListener("click", async () => {
     const { status, body } = await call(`${api}/queue/`, { method: "POST" });
@@ -145,5 +120,5 @@
         $("ticket-type").appendChild(option);
       }
     });
-  if (access) start();
+  signIn(["attendee"], start);
 })();
