@@ -30,13 +30,12 @@ import asyncpg
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from seed import SECRET, access_token, attendees, new_tag, organizer  # noqa: E402
+
 from server.embedded.ports import free_port  # noqa: E402
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
 from server.embedded.redis import RedisServer  # noqa: E402
-from server.passwords import _hash_sync  # noqa: E402
-from server.tokens import issue_token  # noqa: E402
 
-SECRET = "bench-secret-" + "x" * 40
 STOCK = 10_000_000
 
 
@@ -115,35 +114,25 @@ class Server:
         return done.stdout.strip()
 
 
-async def prepare(dsn: str, attendees: int) -> tuple[int, int, list[str]]:
-    """An event with one huge ticket type, and ``attendees`` accounts with tokens."""
+async def prepare(dsn: str, attendees_count: int) -> tuple[int, int, list[str]]:
+    """An event with one huge ticket type, and ``attendees_count`` accounts with tokens."""
     conn = await asyncpg.connect(dsn)
     try:
-        tag = str(time.monotonic_ns())
-        hashed = _hash_sync("bench-Password-1")
-        organizer = await conn.fetchval(
-            "INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, 'organizer') RETURNING id",
-            f"org{tag}", f"org{tag}@example.org", hashed,
-        )  # fmt: skip
+        tag = new_tag()
         event = await conn.fetchval(
             "INSERT INTO events (organizer_id, name, location, start_time, total_capacity) "
             "VALUES ($1, 'Hot on-sale', 'Arena', now() + interval '30 days', $2) RETURNING id",
-            organizer, STOCK,
+            await organizer(conn, tag), STOCK,
         )  # fmt: skip
         ticket = await conn.fetchval(
             "INSERT INTO ticket_types (event_id, name, price, quantity_available) "
             "VALUES ($1, 'GA', 49.00, $2) RETURNING id",
             event, STOCK,
         )  # fmt: skip
-        ids = await conn.fetch(
-            "INSERT INTO users (username, email, password_hash, role) "
-            "SELECT 'fan' || $1 || '-' || n, 'fan' || $1 || '-' || n || '@example.org', $2, 'attendee' "
-            "FROM generate_series(1, $3) AS n RETURNING id",
-            tag, hashed, attendees,
-        )  # fmt: skip
+        ids = await attendees(conn, tag, attendees_count)
     finally:
         await conn.close()
-    tokens = [issue_token(SECRET, r["id"], "access", 3600) for r in ids]
+    tokens = [access_token(user_id) for user_id in ids]
     return event, ticket, tokens
 
 

@@ -34,11 +34,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "loadtest"))
 
-from bench_booking import SECRET, Server, percentile  # noqa: E402
+from bench_booking import Server, percentile  # noqa: E402
+from seed import access_token, attendees, new_tag, organizer  # noqa: E402
 
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
-from server.passwords import _hash_sync  # noqa: E402
-from server.tokens import issue_token  # noqa: E402
 
 STOCK = 10_000_000
 HOLD_SECONDS = 5
@@ -64,29 +63,20 @@ def _step(latencies: list[float], seconds: float) -> Step:
 async def _prepare(dsn: str, clients: int) -> tuple[int, int, list[str]]:
     conn = await asyncpg.connect(dsn)
     try:
-        tag, hashed = str(time.monotonic_ns()), _hash_sync("bench-Password-1")
-        organizer = await conn.fetchval(
-            "INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, 'organizer') RETURNING id",
-            f"org{tag}", f"org{tag}@example.org", hashed,
-        )  # fmt: skip
+        tag = new_tag()
         event = await conn.fetchval(
             "INSERT INTO events (organizer_id, name, location, start_time, total_capacity, hold_seconds) "
             "VALUES ($1, 'Checkout', 'Arena', now() + interval '30 days', $2, $3) RETURNING id",
-            organizer, STOCK, HOLD_SECONDS,
+            await organizer(conn, tag), STOCK, HOLD_SECONDS,
         )  # fmt: skip
         ticket = await conn.fetchval(
             "INSERT INTO ticket_types (event_id, name, price, quantity_available) VALUES ($1, 'GA', 49, $2) RETURNING id",
             event, STOCK,
         )  # fmt: skip
-        ids = await conn.fetch(
-            "INSERT INTO users (username, email, password_hash, role) "
-            "SELECT 'fan' || $1 || '-' || n, 'fan' || $1 || '-' || n || '@example.org', $2, 'attendee' "
-            "FROM generate_series(1, $3) AS n RETURNING id",
-            tag, hashed, clients,
-        )  # fmt: skip
+        ids = await attendees(conn, tag, clients)
     finally:
         await conn.close()
-    return event, ticket, [issue_token(SECRET, r["id"], "access", 3600) for r in ids]
+    return event, ticket, [access_token(user_id) for user_id in ids]
 
 
 async def _clients(

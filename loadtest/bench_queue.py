@@ -35,12 +35,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "loadtest"))
 
-from bench_booking import SECRET, Server, percentile  # noqa: E402
+from bench_booking import Server, percentile  # noqa: E402
+from seed import access_token, attendees, new_tag, organizer  # noqa: E402
 
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
 from server.embedded.redis import RedisServer  # noqa: E402
-from server.passwords import _hash_sync  # noqa: E402
-from server.tokens import issue_token  # noqa: E402
 
 CLIENTS = 2  # processes holding the sockets
 
@@ -64,15 +63,11 @@ async def prepare(dsn: str, fans: int, rate: int) -> tuple[int, list[tuple[int, 
     """An event whose sales open in 20 minutes, with a waiting room; ``fans`` accounts."""
     conn = await asyncpg.connect(dsn)
     try:
-        tag, hashed = str(time.monotonic_ns()), _hash_sync("bench-Password-1")
-        organizer = await conn.fetchval(
-            "INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, 'organizer') RETURNING id",
-            f"org{tag}", f"org{tag}@example.org", hashed,
-        )  # fmt: skip
+        tag = new_tag()
         event = await conn.fetchval(
             "INSERT INTO events (organizer_id, name, location, start_time, total_capacity, sales_start) "
             "VALUES ($1, 'On-sale', 'Stadium', now() + interval '30 days', $2, now() + interval '20 minutes') RETURNING id",
-            organizer, fans * 2,
+            await organizer(conn, tag), fans * 2,
         )  # fmt: skip
         await conn.execute(
             "INSERT INTO ticket_types (event_id, name, price, quantity_available) VALUES ($1, 'GA', 60, $2)",
@@ -82,15 +77,10 @@ async def prepare(dsn: str, fans: int, rate: int) -> tuple[int, list[tuple[int, 
             "INSERT INTO waiting_rooms (event_id, admit_per_minute, session_seconds) VALUES ($1, $2, 600)",
             event, rate,
         )  # fmt: skip
-        rows = await conn.fetch(
-            "INSERT INTO users (username, email, password_hash, role) "
-            "SELECT 'fan' || $1 || '-' || n, 'fan' || $1 || '-' || n || '@example.org', $2, 'attendee' "
-            "FROM generate_series(1, $3) AS n RETURNING id",
-            tag, hashed, fans,
-        )  # fmt: skip
+        ids = await attendees(conn, tag, fans)
     finally:
         await conn.close()
-    return event, [(r["id"], issue_token(SECRET, r["id"], "access", 7200)) for r in rows]
+    return event, [(user_id, access_token(user_id, 7200)) for user_id in ids]
 
 
 async def join_all(urls: list[str], event: int, fans: list[tuple[int, str]]) -> float:

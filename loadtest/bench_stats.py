@@ -32,11 +32,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "loadtest"))
 
-from bench_booking import SECRET, Server, percentile  # noqa: E402
+from bench_booking import Server, percentile  # noqa: E402
+from seed import access_token, new_tag, organizer  # noqa: E402
 
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
-from server.passwords import _hash_sync  # noqa: E402
-from server.tokens import issue_token  # noqa: E402
 
 NAIVE_LAST_HOUR = """
 SELECT date_trunc('minute', confirmed_at) AS minute, count(*) AS bookings
@@ -61,11 +60,7 @@ async def seed(dsn: str, bookings: int) -> tuple[int, int]:
     """The organizer and the event with ``bookings`` confirmed bookings over the last 2 hours."""
     conn = await asyncpg.connect(dsn)
     try:
-        organizer = await conn.fetchval(
-            "INSERT INTO users (username, email, password_hash, role)"
-            " VALUES ('org', 'org@example.org', $1, 'organizer') RETURNING id",
-            _hash_sync("bench-Password-1"),
-        )
+        owner = await organizer(conn, new_tag())
         fan = await conn.fetchval(
             "INSERT INTO users (username, email, password_hash, role)"
             " VALUES ('fan', 'fan@example.org', 'x', 'attendee')"
@@ -75,7 +70,7 @@ async def seed(dsn: str, bookings: int) -> tuple[int, int]:
             "INSERT INTO events (organizer_id, name, location, start_time, total_capacity,"
             " tickets_sold) VALUES ($1, 'Stadium', 'Arena', now() + interval '30 days', $2, $2)"
             " RETURNING id",
-            organizer, bookings,
+            owner, bookings,
         )  # fmt: skip
         ticket = await conn.fetchval(
             "INSERT INTO ticket_types (event_id, name, price, quantity_available, quantity_sold)"
@@ -103,7 +98,7 @@ async def seed(dsn: str, bookings: int) -> tuple[int, int]:
             event,
         )
         await conn.execute("VACUUM ANALYZE")
-        return organizer, event
+        return owner, event
     finally:
         await conn.close()
 
@@ -139,11 +134,11 @@ async def time_naive(dsn: str, event: int, requests: int) -> list[float]:
 
 def run(args: argparse.Namespace, dsn: str) -> Figures:
     started = time.monotonic()
-    organizer, event = asyncio.run(seed(dsn, args.bookings))
+    owner, event = asyncio.run(seed(dsn, args.bookings))
     print(f"  seeded {args.bookings:,} bookings in {time.monotonic() - started:.0f} s")
     server = Server(dsn)
     try:
-        token = issue_token(SECRET, organizer, "access", 3600)
+        token = access_token(owner)
         route, counted = asyncio.run(time_route(server.url, token, event, args.requests))
     finally:
         server.stop()

@@ -38,11 +38,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "loadtest"))
 
-from bench_booking import SECRET, Server, percentile  # noqa: E402
+from bench_booking import Server, percentile  # noqa: E402
+from seed import access_token, attendees, new_tag, organizer  # noqa: E402
 
 from server.embedded.postgres import start_postgres, stop_postgres  # noqa: E402
-from server.passwords import _hash_sync  # noqa: E402
-from server.tokens import issue_token  # noqa: E402
 
 
 @dataclass
@@ -72,30 +71,20 @@ async def prepare(dsn: str, seats: int, entries: int, watched: int) -> Shop:
     first ``watched`` of them with tokens, to watch their offers come."""
     conn = await asyncpg.connect(dsn)
     try:
-        tag, hashed = str(time.monotonic_ns()), _hash_sync("bench-Password-1")
-        organizer = await conn.fetchval(
-            "INSERT INTO users (username, email, password_hash, role) VALUES ($1, $2, $3, 'organizer') RETURNING id",
-            f"org{tag}", f"org{tag}@example.org", hashed,
-        )  # fmt: skip
+        tag = new_tag()
         event = await conn.fetchval(
             "INSERT INTO events (organizer_id, name, location, start_time, total_capacity, tickets_sold, "
             "waitlist_offer_seconds) VALUES ($1, 'Sold Out', 'Arena', now() + interval '30 days', $2, $2, 3600) "
             "RETURNING id",
-            organizer, seats,
+            await organizer(conn, tag), seats,
         )  # fmt: skip
         ticket = await conn.fetchval(
             "INSERT INTO ticket_types (event_id, name, price, quantity_available, quantity_sold, waiting) "
             "VALUES ($1, 'GA', 49, 0, $2, $3) RETURNING id",
             event, seats, entries,
         )  # fmt: skip
-        users = await conn.fetch(
-            "INSERT INTO users (username, email, password_hash, role) "
-            "SELECT 'u' || $1 || '-' || n, 'u' || $1 || '-' || n || '@example.org', $2, 'attendee' "
-            "FROM generate_series(1, $3) AS n RETURNING id",
-            tag, hashed, seats + entries,
-        )  # fmt: skip
-        buyer_ids = [r["id"] for r in users[:seats]]
-        fan_ids = [r["id"] for r in users[seats:]]
+        users = await attendees(conn, tag, seats + entries, prefix="u")
+        buyer_ids, fan_ids = users[:seats], users[seats:]
         bookings = await conn.fetch(
             "WITH made AS (INSERT INTO bookings (booking_reference, user_id, event_id, total_price, status, confirmed_at) "
             "  SELECT gen_random_uuid(), u, $2, 49, 'confirmed', now() FROM unnest($1::bigint[]) u "
@@ -112,9 +101,9 @@ async def prepare(dsn: str, seats: int, entries: int, watched: int) -> Shop:
         )  # fmt: skip
     finally:
         await conn.close()
-    token = {r["user_id"]: issue_token(SECRET, r["user_id"], "access", 3600) for r in bookings}
+    token = {r["user_id"]: access_token(r["user_id"]) for r in bookings}
     buyers = [(token[r["user_id"]], str(r["booking_reference"])) for r in bookings]
-    fans = [(fan, issue_token(SECRET, fan, "access", 3600)) for fan in fan_ids[:watched]]
+    fans = [(fan, access_token(fan)) for fan in fan_ids[:watched]]
     return Shop(event, ticket, buyers, fans)
 
 
