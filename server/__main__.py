@@ -17,7 +17,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import asyncpg
 from aiohttp import web
@@ -30,7 +30,7 @@ from server.errors import FieldErrors, StartupError
 from server.logs import setup_logging
 from server.mail_process import MailProcess
 from server.superuser import PASSWORD_VARIABLE, ask, create_superuser
-from server.tasks import cancel_all
+from server.tasks import cancel_all, loop_factory
 
 log = logging.getLogger("stampede")
 
@@ -134,15 +134,6 @@ async def migrate(config: Config) -> None:
     print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop where it is installed (Linux, macOS): the same code, a faster event loop."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m server", description=__doc__)
     parser.add_argument("--migrate", action="store_true", help="apply migrations and exit")
@@ -172,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         with (
             contextlib.closing(bind_socket(config.host, config.port)) as sock,
             database(config) as ready,
-            asyncio.Runner(loop_factory=_loop_factory()) as runner,
+            asyncio.Runner(loop_factory=loop_factory()) as runner,
         ):
             runner.run(serve(ready, sock))
     except StartupError as exc:

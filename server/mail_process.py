@@ -17,6 +17,7 @@ from server.config import Config
 from server.db import Queries, connect_pool
 from server.logs import setup_logging
 from server.mail import QUERIES, Mailer
+from server.tasks import loop_factory
 
 __all__ = ["MailProcess"]
 
@@ -29,8 +30,11 @@ WATCH_SECONDS = 2.0
 def _run(config: Config) -> None:
     """The child's entry point."""
     setup_logging(config.log_level, config.log_format)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_send(config))
+    with (
+        contextlib.suppress(KeyboardInterrupt),
+        asyncio.Runner(loop_factory=loop_factory()) as runner,
+    ):
+        runner.run(_send(config))
 
 
 async def _send(config: Config) -> None:

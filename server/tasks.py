@@ -1,14 +1,24 @@
-"""Stopping background tasks for good, and statements that must not be cut short."""
+"""The event loop the processes run on, stopping background tasks for good, and statements
+that must not be cut short."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Generic, NamedTuple, TypeVar
 
-__all__ = ["Finished", "cancel_all", "finish"]
+__all__ = ["Finished", "cancel_all", "finish", "loop_factory"]
 
 T = TypeVar("T")
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where it is installed (Linux, macOS): the same code, a faster event loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def cancel_all(tasks: Iterable[asyncio.Task[None]]) -> None:
