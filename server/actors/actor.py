@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,9 @@ class EventActor:
         self._mailbox: asyncio.Queue[Mail | None] = asyncio.Queue(settings.mailbox_size)
         self._task: asyncio.Task[None] | None = None
         self._running: set[asyncio.Future[Outcome]] = set()  # asks taken into a batch
+        # Asks in order of arrival, with their deadlines; one timer answers those that run out.
+        self._asked: deque[tuple[float, Command, asyncio.Future[Outcome]]] = deque()
+        self._expiry: asyncio.TimerHandle | None = None
         self._last_turn: Turn | None = None
         self._timer: asyncio.TimerHandle | None = None  # for the event's next deadline
         self._deadline: datetime | None = None
@@ -87,20 +91,19 @@ class EventActor:
         ask timeout (then perhaps still to be carried out)."""
         if self._closing or self.stopped:
             return booking_unavailable()
-        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
         try:
             self._mailbox.put_nowait((command, future))
         except asyncio.QueueFull:
             return MAILBOX_FULL
-        # The timeout answers the future itself (cheaper than wait_for and shield on the hot
-        # path): still queued, the loop then skips it; already in a batch, its answer is dropped.
-        timer = asyncio.get_running_loop().call_later(
-            self._settings.ask_timeout, self._expire, command, future
-        )
-        try:
-            return await future
-        finally:
-            timer.cancel()
+        # The timeout answers the future itself (cheaper than wait_for and shield, or a timer
+        # per ask, on the hot path): still queued, the loop then skips it; already in a batch,
+        # its answer is dropped.
+        self._asked.append((loop.time() + self._settings.ask_timeout, command, future))
+        if self._expiry is None:
+            self._expiry = loop.call_at(self._asked[0][0], self._expire_due)
+        return await future
 
     def tick(self) -> None:
         """Run a batch soon even with nothing asked: what is due gets done (holds whose time
@@ -153,6 +156,8 @@ class EventActor:
             await asyncio.gather(*in_flight, return_exceptions=True)
             if self._timer is not None:
                 self._timer.cancel()  # the sweeper covers the event from now on
+            if self._expiry is not None:
+                self._expiry.cancel()  # every ask is answered below, or was in its batch
             self.stopped = True
             self._fail_waiting()
             self._on_stop(self)
@@ -256,9 +261,16 @@ class EventActor:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _expire(self, command: Command, future: asyncio.Future[Outcome]) -> None:
-        """The asker waited ``ask_timeout``: still queued, the command will never run (the
-        loop skips answered asks); already in a batch, it may still be carried out."""
-        if not future.done():
-            running = future in self._running
-            future.set_result(outcome_unknown(command) if running else booking_unavailable())
+    def _expire_due(self) -> None:
+        """Answer the asks that waited ``ask_timeout``: still queued, the command will never
+        run (the loop skips answered asks); already in a batch, it may still be carried out.
+        Asks arrive in order of their deadlines, and most are answered long before them."""
+        loop = asyncio.get_running_loop()
+        self._expiry, now, asked = None, loop.time(), self._asked
+        while asked and (asked[0][2].done() or asked[0][0] <= now):
+            _, command, future = asked.popleft()
+            if not future.done():
+                running = future in self._running
+                future.set_result(outcome_unknown(command) if running else booking_unavailable())
+        if asked:
+            self._expiry = loop.call_at(asked[0][0], self._expire_due)
