@@ -9,6 +9,7 @@ import urllib.request
 
 import asyncpg
 
+from tests.support.bookings import insert_event
 from tests.support.crowd import check_invariants, make_users
 from tests.support.process import ServerProcess
 
@@ -30,17 +31,9 @@ async def test_a_hold_expires_on_time_after_the_server_restarted(database_url: s
     env = {"DATABASE_URL": database_url, "JWT_SECRET": SECRET, "RATE_LIMITS": "off"}
     [owner] = await make_users(database_url, SECRET, 1, role="organizer")
     [buyer] = await make_users(database_url, SECRET, 1)
+    event_id, type_id = await insert_event(database_url, owner.id, 10, "Restart", hold_seconds=5)
     conn = await asyncpg.connect(database_url)
     try:
-        event_id = await conn.fetchval(
-            "INSERT INTO events (organizer_id, name, location, start_time, total_capacity, hold_seconds) "
-            "VALUES ($1, 'Restart', 'Here', now() + interval '30 days', 10, 5) RETURNING id",
-            owner.id,
-        )
-        type_id = await conn.fetchval(
-            "INSERT INTO ticket_types (event_id, name, price, quantity_available) VALUES ($1, 'GA', 5, 10) RETURNING id",
-            event_id,
-        )
         first = ServerProcess(env)
         first.start()
         try:

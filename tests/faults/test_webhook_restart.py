@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from tests.support.bookings import insert_event
 from tests.support.crowd import make_users
 from tests.support.process import ServerProcess
 from tests.support.receiver import Receiver, verify
@@ -37,18 +38,9 @@ async def test_deliveries_survive_a_restart(database_url: str) -> None:
     }  # fmt: skip
     [owner] = await make_users(database_url, SECRET, 1, role="organizer")
     buyers = await make_users(database_url, SECRET, 5)
+    event_id, type_id = await insert_event(database_url, owner.id, 100, "Restart")
     conn = await asyncpg.connect(database_url)
     try:
-        event_id = await conn.fetchval(
-            "INSERT INTO events (organizer_id, name, location, start_time, total_capacity) "
-            "VALUES ($1, 'Restart', 'Here', now() + interval '30 days', 100) RETURNING id",
-            owner.id,
-        )
-        type_id = await conn.fetchval(
-            "INSERT INTO ticket_types (event_id, name, price, quantity_available) "
-            "VALUES ($1, 'GA', 5, 100) RETURNING id",
-            event_id,
-        )
         first = ServerProcess(env)
         first.start()
         try:

@@ -10,9 +10,9 @@ import signal
 import urllib.request
 from typing import Any
 
-import asyncpg
 import psutil
 
+from tests.support.bookings import insert_event
 from tests.support.crowd import make_users
 from tests.support.process import ServerProcess
 from tests.support.smtp import SmtpSink
@@ -31,31 +31,10 @@ def _book(url: str, token_header: str, event_id: int, type_id: int) -> Any:
         return json.loads(response.read())
 
 
-async def _mails(sink: SmtpSink, count: int) -> None:
-    for _ in range(200):
-        if len(sink.messages) >= count:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{len(sink.messages)} mails, not {count}")
-
-
 async def test_mail_goes_out_from_a_process_of_its_own(database_url: str) -> None:
     [owner] = await make_users(database_url, SECRET, 1, role="organizer")
     [fan] = await make_users(database_url, SECRET, 1)
-    conn = await asyncpg.connect(database_url)
-    try:
-        event_id = await conn.fetchval(
-            "INSERT INTO events (organizer_id, name, location, start_time, total_capacity) "
-            "VALUES ($1, 'Mailed', 'Here', now() + interval '30 days', 10) RETURNING id",
-            owner.id,
-        )
-        type_id = await conn.fetchval(
-            "INSERT INTO ticket_types (event_id, name, price, quantity_available) "
-            "VALUES ($1, 'GA', 5, 10) RETURNING id",
-            event_id,
-        )
-    finally:
-        await conn.close()
+    event_id, type_id = await insert_event(database_url, owner.id, 10, "Mailed")
     sink = SmtpSink()
     sink.start()
     server = ServerProcess(
@@ -69,12 +48,12 @@ async def test_mail_goes_out_from_a_process_of_its_own(database_url: str) -> Non
         [sender] = [c for c in parent.children() if "spawn" in " ".join(c.cmdline())]
         token = fan.headers["Authorization"]
         first = await asyncio.to_thread(_book, server.url, token, event_id, type_id)
-        await _mails(sink, 1)
+        await sink.wait_for(1)
         assert first["booking_reference"] in sink.messages[0].get_payload(decode=True).decode()
         sender.kill()  # the sender dies; the server starts another
         await asyncio.to_thread(sender.wait, 5)
         await asyncio.to_thread(_book, server.url, token, event_id, type_id)
-        await _mails(sink, 2)
+        await sink.wait_for(2)
         [again] = [c for c in parent.children() if "spawn" in " ".join(c.cmdline())]
         assert again.pid != sender.pid
         assert server.stop(signal.SIGTERM) == 0

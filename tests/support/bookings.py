@@ -1,6 +1,7 @@
-"""Bookings written straight into the database, for tests of events that need some sold.
+"""Events and bookings written straight into the database: for tests that run a server process
+(no app to call), and for events that need some sold.
 
-They do what the booking core does to the counters, so the invariants hold.
+Bookings do what the booking core does to the counters, so the invariants hold.
 """
 
 from __future__ import annotations
@@ -8,6 +9,28 @@ from __future__ import annotations
 import uuid
 
 import asyncpg
+
+
+async def insert_event(
+    dsn: str, organizer_id: int, seats: int, name: str, hold_seconds: int = 600
+) -> tuple[int, int]:
+    """An event of ``seats`` in 30 days, with one ticket type (GA at 5.00) of every seat; the
+    event's id and the ticket type's."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        event_id = await conn.fetchval(
+            "INSERT INTO events (organizer_id, name, location, start_time, total_capacity, "
+            "hold_seconds) VALUES ($1, $2, 'Here', now() + interval '30 days', $3, $4) RETURNING id",
+            organizer_id, name, seats, hold_seconds,
+        )  # fmt: skip
+        type_id = await conn.fetchval(
+            "INSERT INTO ticket_types (event_id, name, price, quantity_available) "
+            "VALUES ($1, 'GA', 5, $2) RETURNING id",
+            event_id, seats,
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    return int(event_id), int(type_id)
 
 
 async def insert_booking(
