@@ -38,6 +38,9 @@ def _link(request: web.Request, number: int) -> str:
 
 
 def paginated(request: web.Request, page: Page, count: int, results: list[Any]) -> web.Response:
+    """The page's answer: ``count`` and links to the pages either side; a page past the last is
+    404 (``Page.check``)."""
+    page.check(count)
     has_next = page.offset + len(results) < count
     return json_response(
         {
