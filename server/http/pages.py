@@ -3,6 +3,7 @@ assets, served from the project (no CDN)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -60,37 +61,34 @@ DOCS_SECURITY_HEADERS = {
 }
 
 
-@endpoint(
+def _event_page(file: str) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+    """The handler of a page about one event, served from ``file``."""
+
+    async def page(request: web.Request) -> web.FileResponse:
+        path_id(request, "event_id")  # a non-numeric id is 404; an unknown one is the page's to say
+        return web.FileResponse(STATIC / file, headers=SECURITY_HEADERS)
+
+    return page
+
+
+live_page = endpoint(
     "live-page",
     "A page showing an event's availability live (HTML)",
     "Live availability",
     description="HTML.",
-)
-async def live_page(request: web.Request) -> web.FileResponse:
-    path_id(request, "event_id")  # a non-numeric id is 404; an unknown one is the page's to say
-    return web.FileResponse(STATIC / "live.html", headers=SECURITY_HEADERS)
-
-
-@endpoint(
+)(_event_page("live.html"))
+queue_page = endpoint(
     "queue-page",
     "A page to queue in an event's waiting room, then book (HTML)",
     "Waiting room",
     description="HTML: sign in, join, watch your place and ETA live, book once admitted.",
-)
-async def queue_page(request: web.Request) -> web.FileResponse:
-    path_id(request, "event_id")
-    return web.FileResponse(STATIC / "queue.html", headers=SECURITY_HEADERS)
-
-
-@endpoint(
+)(_event_page("queue.html"))
+dashboard_page = endpoint(
     "dashboard-page",
     "An organizer's live dashboard of an on-sale (HTML)",
     "Consoles",
     description="HTML: sign in as the event's organizer (or an admin).",
-)
-async def dashboard_page(request: web.Request) -> web.FileResponse:
-    path_id(request, "event_id")
-    return web.FileResponse(STATIC / "dashboard.html", headers=SECURITY_HEADERS)
+)(_event_page("dashboard.html"))
 
 
 @endpoint(
